@@ -1,0 +1,39 @@
+"""``explain_prediction``: dispatch on the estimator's type, as eli5 does."""
+from __future__ import annotations
+
+import abc
+from functools import singledispatch
+from typing import Any
+
+from .base import Explanation
+
+
+class _AnyKerasModel(abc.ABC):
+    """Matches Keras 3, tf-keras and Keras 2 models without importing any of them."""
+
+    @classmethod
+    def __subclasshook__(cls, candidate: type) -> Any:
+        for klass in candidate.__mro__:
+            if klass.__name__ == "Model" and klass.__module__.split(".", 1)[0] in ("keras", "tf_keras"):
+                return True
+        return NotImplemented
+
+
+@singledispatch
+def explain_prediction(estimator: Any, doc: Any, **kwargs: Any) -> Explanation:
+    """Explain one prediction of ``estimator`` on ``doc``.
+
+    Keras models get a Grad-CAM explanation (see
+    :func:`eli5_compat.keras.explain_prediction.explain_prediction_keras`). Other
+    estimators are passed on to an installed ``eli5``; without one an ImportError says so.
+    """
+    from ._fallback import legacy_attribute
+
+    return legacy_attribute("explain_prediction")(estimator, doc, **kwargs)
+
+
+@explain_prediction.register(_AnyKerasModel)
+def _explain_keras(estimator: Any, doc: Any, **kwargs: Any) -> Explanation:
+    from .keras.explain_prediction import explain_prediction_keras
+
+    return explain_prediction_keras(estimator, doc, **kwargs)

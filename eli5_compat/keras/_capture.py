@@ -1,0 +1,64 @@
+"""Record what layers return during one forward pass, without touching the model.
+
+While a model is traced (inside ``tf.function`` or a TF1 graph) a thread-local profile
+hook watches calls to ``Layer.__call__`` and keeps the value returned by the outermost
+call of each watched layer. The values are graph tensors, so the caller can differentiate
+with respect to them with ``tf.gradients``. Nothing is set on the model or on Keras, and
+other threads are not affected: ``sys.setprofile`` is per thread.
+"""
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from typing import Any, Callable, Dict, Iterator, List, Tuple
+
+_CALL = "__call__"
+
+
+class LayerCalls:
+    """What the watched layers returned, in call order: a list of ``(layer, output)``."""
+
+    def __init__(self) -> None:
+        self.calls: List[Tuple[Any, Any]] = []
+
+    def outputs_of(self, layer: Any) -> List[Any]:
+        """Every value ``layer`` returned during the pass."""
+        return [out for lay, out in self.calls if lay is layer]
+
+
+@contextmanager
+def record_layer_calls(watch: Callable[[Any], bool]) -> Iterator[LayerCalls]:
+    """Within the block, record the outputs of every layer for which ``watch(layer)`` is true."""
+    record = LayerCalls()
+    open_frames: Dict[int, List[Any]] = {}
+    previous = sys.getprofile()
+
+    def hook(frame: Any, event: str, arg: Any) -> None:
+        if previous is not None:
+            previous(frame, event, arg)
+        if frame.f_code.co_name != _CALL:
+            return
+        if event == "call":
+            owner = frame.f_locals.get("self")
+            if owner is not None and _safe_watch(watch, owner):
+                open_frames.setdefault(id(owner), []).append((frame, owner))
+        elif event == "return":
+            owner = frame.f_locals.get("self")
+            stack = open_frames.get(id(owner)) if owner is not None else None
+            if stack and stack[-1][0] is frame:
+                stack.pop()
+                if not stack:
+                    record.calls.append((owner, arg))
+
+    sys.setprofile(hook)
+    try:
+        yield record
+    finally:
+        sys.setprofile(previous)
+
+
+def _safe_watch(watch: Callable[[Any], bool], owner: Any) -> bool:
+    try:
+        return bool(watch(owner))
+    except Exception:  # a foreign object whose comparison misbehaves is simply not watched
+        return False

@@ -1,0 +1,189 @@
+"""The one Grad-CAM core: activations, normalised gradients, weights, targets and scores.
+
+The computation is traced once per (model, layer, output, logits, input signature) and
+reused: as a ``tf.function`` in eager mode, or as fetches in the Keras session graph when
+eager execution is disabled (tf-keras / TF 2.15 only). The caches hold the model weakly.
+
+What invalidates a cached trace: nothing the user does through weights (``set_weights``,
+training, assigning variables are all seen live). Replacing a layer's attributes that
+change what its ``call`` does (for example swapping an ``activation`` object) is not seen
+until :func:`clear_cache` is called.
+"""
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Any, Dict, List, Sequence, Tuple
+
+import numpy as np
+import tensorflow as tf
+
+from . import _compat
+from ._capture import record_layer_calls
+
+_LOCK = threading.RLock()
+_EAGER: "weakref.WeakKeyDictionary[Any, Dict[Any, Any]]" = weakref.WeakKeyDictionary()
+_GRAPH: "weakref.WeakKeyDictionary[Any, Dict[Any, Any]]" = weakref.WeakKeyDictionary()
+_PASS_THROUGH_OPS = ("Identity", "Cast")
+_NO_GRADIENT = ("Gradient calculation resulted in None values. "
+                "Check that the model is differentiable and try again.")
+
+
+@dataclass
+class GradcamTerms:
+    """Per-sample Grad-CAM terms for a batch of N inputs."""
+
+    activations: np.ndarray  # (N, *spatial, C) float32
+    gradients: np.ndarray  # same shape, L2-normalised per sample
+    weights: np.ndarray  # (N, C): spatial mean of the gradients
+    targets: np.ndarray  # (N,) int64
+    scores: np.ndarray  # (N,) float32
+
+
+def clear_cache() -> None:
+    """Forget every compiled Grad-CAM computation (after changing a layer's behaviour in place)."""
+    with _LOCK:
+        _EAGER.clear()
+        _GRAPH.clear()
+
+
+def compute_terms(
+    model: Any,
+    layer: Any,
+    inputs: Sequence[np.ndarray],
+    targets: np.ndarray,
+    output_index: int = 0,
+    logits: bool = False,
+) -> GradcamTerms:
+    """Run the Grad-CAM core on a batch.
+
+    ``inputs`` are arrays in the model's input order, already of the model's dtypes;
+    ``targets`` is an int64 array with one class per sample, -1 meaning "the top class".
+    """
+    specs = tuple((tuple(a.shape[1:]), a.dtype.name) for a in inputs)
+    key = (id(layer), output_index, bool(logits), specs)
+    if tf.executing_eagerly():
+        fn = _cached(_EAGER, model, key, lambda: _build_eager(model, layer, specs, output_index, logits))
+        values = fn(tuple(tf.constant(a) for a in inputs), tf.constant(targets, dtype=tf.int64))
+        values = [v.numpy() for v in values]
+    else:
+        if _compat.is_keras3(model):
+            raise RuntimeError(
+                "Keras 3 models cannot run with eager execution disabled, and "
+                "tensorflow.compat.v1.disable_eager_execution() was called. Remove that call "
+                "(`eli5-compat migrate` does it for you): eli5_compat runs in eager mode."
+            )
+        placeholders, target_ph, fetches, session = _cached(
+            _GRAPH, model, key, lambda: _build_graph(model, layer, specs, output_index, logits)
+        )
+        feed = {ph: a for ph, a in zip(placeholders, inputs)}
+        feed[target_ph] = targets
+        values = session.run(list(fetches), feed_dict=feed)
+    activations, gradients, weights, chosen, scores = values
+    return GradcamTerms(activations, gradients, weights, chosen.astype(np.int64), scores)
+
+
+def _cached(store: "weakref.WeakKeyDictionary[Any, Dict[Any, Any]]", model: Any, key: Any, build: Any) -> Any:
+    with _LOCK:
+        per_model = store.setdefault(model, {})
+        if key not in per_model:
+            per_model[key] = build()
+        return per_model[key]
+
+
+def _build_eager(model: Any, layer: Any, specs: Any, output_index: int, logits: bool) -> Any:
+    model_ref, layer_ref = weakref.ref(model), weakref.ref(layer)
+    signature = (
+        tuple(tf.TensorSpec((None,) + shape, dtype) for shape, dtype in specs),
+        tf.TensorSpec((None,), tf.int64),
+    )
+
+    def gradcam_terms(xs: Tuple[tf.Tensor, ...], targets: tf.Tensor) -> Tuple[tf.Tensor, ...]:
+        return _trace(model_ref(), layer_ref(), list(xs), targets, output_index, logits)
+
+    return tf.function(gradcam_terms, input_signature=signature, autograph=False)
+
+
+def _build_graph(model: Any, layer: Any, specs: Any, output_index: int, logits: bool) -> Any:
+    session = _compat.v1_session(model)
+    with session.graph.as_default():
+        placeholders = [
+            tf.compat.v1.placeholder(dtype, (None,) + shape, name="eli5_compat_input")
+            for shape, dtype in specs
+        ]
+        target_ph = tf.compat.v1.placeholder(tf.int64, (None,), name="eli5_compat_targets")
+        fetches = _trace(model, layer, placeholders, target_ph, output_index, logits)
+    return placeholders, target_ph, fetches, session
+
+
+def _trace(
+    model: Any, layer: Any, xs: List[tf.Tensor], targets: tf.Tensor, output_index: int, logits: bool
+) -> Tuple[tf.Tensor, ...]:
+    """Build the Grad-CAM graph for one forward pass (called while tracing)."""
+    with record_layer_calls(lambda obj: obj is layer) as record:
+        outputs = model(xs[0] if len(xs) == 1 else xs, training=False)
+    activation = _single_output(layer, record.outputs_of(layer))
+    scores_of_all = _pick_output(outputs, output_index)
+    if logits:
+        scores_of_all = _logits_before_softmax(scores_of_all)
+    chosen = tf.where(targets < 0, tf.argmax(scores_of_all, axis=-1, output_type=tf.int64), targets)
+    scores = tf.gather(scores_of_all, chosen, batch_dims=1)
+    grads = tf.gradients(scores, [activation])[0]
+    if grads is None:
+        raise ValueError(_NO_GRADIENT + " ys: {}. xs: {}. grads: {}".format(scores, [activation], grads))
+    rank = len(activation.shape)
+    grads = tf.math.l2_normalize(grads, axis=list(range(1, rank)))
+    weights = tf.reduce_mean(grads, axis=list(range(1, rank - 1)))
+    return activation, grads, weights, chosen, scores
+
+
+def _single_output(layer: Any, outputs: List[Any]) -> tf.Tensor:
+    name = getattr(layer, "name", layer)
+    if not outputs:
+        raise ValueError(
+            _NO_GRADIENT + " Layer {!r} is not on the path from the model's input to the explained "
+            "output: the model never called it. Choose a layer of this model (see model.summary()), "
+            "or for a layer inside a nested model its name or 'outer/inner' path.".format(name)
+        )
+    if len(outputs) > 1:
+        raise ValueError(
+            "Layer {!r} is called {} times in one forward pass (a shared layer), so its "
+            "activations are ambiguous. Choose a layer that is called once.".format(name, len(outputs))
+        )
+    output = outputs[0]
+    if not isinstance(output, tf.Tensor):
+        raise ValueError(
+            "Layer {!r} returns {} rather than one tensor; choose a layer with a single "
+            "output.".format(name, type(output).__name__)
+        )
+    if output.shape.rank is None or output.shape.rank < 3:
+        raise ValueError(
+            "Layer {!r} has output shape {}, with no spatial axes to localise over. Choose a "
+            "convolutional or pooling layer (output rank 3 or more).".format(name, output.shape)
+        )
+    return output
+
+
+def _pick_output(outputs: Any, index: int) -> tf.Tensor:
+    flat = list(outputs) if isinstance(outputs, (list, tuple)) else tf.nest.flatten(outputs)
+    chosen = flat[index]
+    if chosen.shape.rank != 2:
+        raise ValueError(
+            "The explained output must have shape (batch, classes); got {}. Pick a "
+            "classification output with output=...".format(chosen.shape)
+        )
+    return chosen
+
+
+def _logits_before_softmax(probabilities: tf.Tensor) -> tf.Tensor:
+    tensor = probabilities
+    while tensor.op.type in _PASS_THROUGH_OPS:
+        tensor = tensor.op.inputs[0]
+    if tensor.op.type != "Softmax":
+        raise ValueError(
+            "logits=True needs an output computed by a softmax activation, but this output "
+            "comes from a {!r} operation. Leave logits=False for models that already output "
+            "logits or use another activation.".format(tensor.op.type)
+        )
+    return tensor.op.inputs[0]

@@ -1,0 +1,138 @@
+"""The ``doc`` argument: validating it as eli5 0.11 did, splitting multi-input docs, making the image."""
+from __future__ import annotations
+
+from typing import Any, List, Optional, Sequence, Tuple
+
+import numpy as np
+from PIL import Image
+
+from . import _compat
+
+Shape = Tuple[Optional[int], ...]
+
+
+def input_shapes(model: Any) -> Optional[List[Shape]]:
+    """Shapes of the model's inputs (batch axis included), or None without a functional graph."""
+    inputs = _compat.symbolic_inputs(model)
+    return None if inputs is None else [_compat.shape_tuple(t) for t in inputs]
+
+
+def input_names(model: Any) -> List[str]:
+    """Names of the model's inputs, as a dict ``doc`` keys them."""
+    names = getattr(model, "input_names", None)
+    if names:
+        return list(names)
+    return [t.name.split(":", 1)[0] for t in _compat.symbolic_inputs(model) or []]
+
+
+def is_multi_input(model: Any) -> bool:
+    """True when the model takes more than one input tensor."""
+    inputs = _compat.symbolic_inputs(model)
+    return inputs is not None and len(inputs) > 1
+
+
+def split_doc(model: Any, doc: Any) -> List[Any]:
+    """The doc as a list of per-input values in the model's input order."""
+    if not is_multi_input(model):
+        return [doc]
+    names = input_names(model)
+    if isinstance(doc, dict):
+        missing = [n for n in names if n not in doc]
+        if missing:
+            raise KeyError(
+                "doc is missing model input(s) {}; the model's inputs are {}. Give one array per "
+                "input name.".format(missing, names)
+            )
+        return [doc[n] for n in names]
+    if isinstance(doc, (list, tuple)):
+        if len(doc) != len(names):
+            raise ValueError(
+                "The model has {} inputs {} but doc has {} arrays.".format(len(names), names, len(doc))
+            )
+        return list(doc)
+    raise TypeError(
+        "The model has {} inputs {}: pass doc as a list or a dict of numpy arrays, got: {}".format(
+            len(names), names, type(doc).__name__)
+    )
+
+
+def require_arrays(parts: Sequence[Any]) -> None:
+    """eli5 0.11's type check: every part of the doc must be a numpy array."""
+    for part in parts:
+        if not isinstance(part, np.ndarray):
+            raise TypeError("doc must be a numpy.ndarray, got: {}".format(part))
+
+
+def image_index(parts: Sequence[np.ndarray]) -> int:
+    """Index of the first part shaped like a batch of images (rank 3 or 4)."""
+    for i, part in enumerate(parts):
+        if len(part.shape) in (3, 4):
+            return i
+    return 0
+
+
+def validate_single(model: Any, doc: np.ndarray, shape: Optional[Shape]) -> None:
+    """eli5 0.11's shape check of a one-image doc against one model input (None dims match any size)."""
+    if shape is None:
+        if doc.shape[:1] != (1,):
+            raise ValueError(_batch_message((1,) + tuple(doc.shape[1:]), doc.shape))
+        return
+    if len(shape) == 4 or (len(shape) == 3 and len(doc.shape) == 3):
+        wanted = (1,) + tuple(shape[1:])
+        if not _matches(doc.shape, wanted):
+            raise ValueError(_batch_message(wanted, doc.shape))
+    elif not _matches(doc.shape, shape):
+        raise ValueError("Input and doc shapes do not match.input: {}, doc: {}".format(shape, doc.shape))
+
+
+def _batch_message(wanted: Shape, got: Tuple[int, ...]) -> str:
+    message = "Batch size does not match (must be 1). doc must be of shape: {}, got: {}".format(wanted, got)
+    if len(got) == len(wanted) and got[0] != 1 and _matches((1,) + tuple(got[1:]), wanted):
+        message += ". To explain several images use eli5_compat.explain_predictions"
+    return message
+
+
+def _matches(actual: Tuple[int, ...], wanted: Sequence[Optional[int]]) -> bool:
+    return len(actual) == len(wanted) and all(w is None or a == w for a, w in zip(actual, wanted))
+
+
+def doc_to_image(doc: np.ndarray, model: Any) -> Image.Image:
+    """The PIL image of a one-image batch, built the way eli5 0.11 (Keras ``array_to_img``) did.
+
+    Rank 4 docs give L, RGB or RGBA images by channel count; a rank 3 doc (grayscale
+    without a channel axis) gives an L image. Values are shifted to a minimum of 0,
+    divided by their maximum when it is non-zero, scaled to 255 and truncated to uint8.
+    """
+    if doc.shape[:1] != (1,):
+        shape = input_shapes(model)
+        wanted = (1,) + tuple((shape[0] if shape else doc.shape)[1:])
+        raise ValueError(_batch_message(wanted, doc.shape))
+    pixels = np.asarray(doc[0], dtype=_compat.floatx(model))
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, np.newaxis]
+    elif pixels.ndim != 3:
+        raise ValueError(
+            "Expected image array to have rank 3 (single image). Got array with shape: {}".format(pixels.shape)
+        )
+    elif _compat.image_data_format(model) == "channels_first":
+        pixels = pixels.transpose(1, 2, 0)
+    pixels = pixels - np.min(pixels)
+    top = np.max(pixels)
+    if top != 0:
+        pixels /= top
+    pixels *= 255
+    channels = pixels.shape[2]
+    if channels == 4:
+        return Image.fromarray(pixels.astype("uint8"), "RGBA")
+    if channels == 3:
+        return Image.fromarray(pixels.astype("uint8"), "RGB")
+    if channels == 1:
+        if np.max(pixels) > 255:
+            return Image.fromarray(pixels[:, :, 0].astype("int32"), "I")
+        return Image.fromarray(pixels[:, :, 0].astype("uint8"), "L")
+    raise ValueError("Unsupported channel number: {}".format(channels))
+
+
+def as_model_arrays(model: Any, parts: Sequence[Any]) -> List[np.ndarray]:
+    """Copies of the doc parts in the dtypes the model's inputs expect (the doc is never changed)."""
+    return [np.array(p, dtype=_compat.input_dtype(model, i)) for i, p in enumerate(parts)]

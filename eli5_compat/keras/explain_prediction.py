@@ -1,0 +1,135 @@
+"""Grad-CAM explanations of Keras image classifiers, with eli5 0.11's entry points."""
+from __future__ import annotations
+
+from typing import Any, List, Optional, Tuple, Union
+
+import numpy as np
+from PIL import Image
+
+from ..base import Explanation, TargetExplanation
+from ..explain import explain_prediction
+from . import _compat, _inputs, _layers, _model
+from .gradcam import gradcam, gradcam_backend
+
+__all__ = [
+    "explain_prediction",
+    "explain_prediction_keras",
+    "explain_prediction_keras_image",
+    "explain_prediction_keras_not_supported",
+    "DESCRIPTION_KERAS",
+]
+
+DESCRIPTION_KERAS = (
+    "Grad-CAM visualization for image classification; \n"
+    "output is explanation object that contains input image \n"
+    "and heatmap image for a target.\n"
+)
+
+LayerSpec = Union[None, int, str, Any]
+OutputSpec = Union[None, int, str]
+
+
+def explain_prediction_keras(
+    model: Any,
+    doc: Any,
+    targets: Optional[List[int]] = None,
+    layer: LayerSpec = None,
+    image: Optional[Image.Image] = None,
+    *,
+    output: OutputSpec = None,
+    logits: bool = False,
+) -> Explanation:
+    """Explain a Keras image classifier's prediction on ``doc`` with Grad-CAM.
+
+    ``doc`` is a batch of one image (for several inputs: a list or dict of arrays).
+    ``targets``: None for the top class, or ``[class_index]``. ``layer``: None picks the
+    last layer whose output has the input's rank; else a name (``"outer/inner"`` for a
+    layer inside a nested model), an index or a layer instance. ``image``: the PIL image
+    to overlay (made from ``doc`` when omitted). ``output``: which output of a
+    multi-output model. ``logits``: explain the pre-softmax score of a softmax output.
+
+    A model or doc that does not look like an image classifier gives an Explanation
+    whose ``error`` says so.
+    """
+    if image is not None or _maybe_image(model, doc):
+        return explain_prediction_keras_image(
+            model, doc, image=image, targets=targets, layer=layer, output=output, logits=logits
+        )
+    return explain_prediction_keras_not_supported(model, doc)
+
+
+def explain_prediction_keras_not_supported(model: Any, doc: Any) -> Explanation:
+    """The Explanation returned for a model or doc that is not an image classifier."""
+    return Explanation(
+        model.name,
+        error='model "{}" is not supported, '
+              'try passing the "image" argument if explaining an image model.'.format(model.name),
+    )
+
+
+def explain_prediction_keras_image(
+    model: Any,
+    doc: Any,
+    image: Optional[Image.Image] = None,
+    targets: Optional[List[int]] = None,
+    layer: LayerSpec = None,
+    *,
+    output: OutputSpec = None,
+    logits: bool = False,
+) -> Explanation:
+    """Grad-CAM explanation of an image model; see :func:`explain_prediction_keras`."""
+    parts = _inputs.split_doc(model, doc)
+    _inputs.require_arrays(parts)
+    which = _inputs.image_index(parts)
+    if image is None:
+        image = _inputs.doc_to_image(parts[which], model)
+    shapes = _inputs.input_shapes(model)
+    for i, part in enumerate(parts):
+        _inputs.validate_single(model, part, shapes[i] if shapes else None)
+    activation_layer = choose_layer(model, parts, which, layer)
+    weights, activations, _, predicted_idx, predicted_val = gradcam_backend(
+        model, doc, targets, activation_layer, output=output, logits=logits
+    )
+    return image_explanation(model, image, predicted_idx, predicted_val, gradcam(weights, activations))
+
+
+def choose_layer(model: Any, parts: List[np.ndarray], which: int, layer: LayerSpec) -> Any:
+    """The activation layer for ``layer`` (see :func:`explain_prediction_keras`)."""
+    shapes = _inputs.input_shapes(model)
+    rank = len(shapes[which]) if shapes else len(parts[which].shape)
+    specs = _model.specs_of(_inputs.as_model_arrays(model, [p[:1] for p in parts]))
+    rank_of, call_order = _model.layer_ranks(model, specs)
+    return _layers.resolve_layer(model, layer, _required_ranks(rank), rank_of, call_order)
+
+
+def image_explanation(model: Any, image: Any, target: np.int64, score: np.float32,
+                      heatmap: np.ndarray) -> Explanation:
+    """The Explanation eli5 0.11 returned for one explained image."""
+    return Explanation(
+        model.name,
+        description=DESCRIPTION_KERAS,
+        error="",
+        method="Grad-CAM",
+        image=image,
+        targets=[TargetExplanation(target, score=score, heatmap=heatmap)],
+        is_regression=False,
+        highlight_spaces=None,
+    )
+
+
+def _required_ranks(input_rank: int) -> Tuple[int, ...]:
+    # eli5 0.11 wanted the input's rank; a grayscale (batch, rows, cols) input has 2-D
+    # feature maps of rank 4 after its first reshape, so those are accepted too.
+    return (3, 4) if input_rank == 3 else (input_rank,)
+
+
+def _maybe_image(model: Any, doc: Any) -> bool:
+    parts = _inputs.split_doc(model, doc)
+    _inputs.require_arrays(parts)
+    looks_like_image = any(len(p.shape) in (3, 4) for p in parts)
+    return looks_like_image and _has_image_layer(model)
+
+
+def _has_image_layer(model: Any) -> bool:
+    kinds = _compat.image_layer_types(model)
+    return any(isinstance(lay, kinds) for lay in model.layers)

@@ -1,0 +1,65 @@
+"""Grad-CAM itself: the terms from the model (``gradcam_backend``) and the map (``gradcam``)."""
+from __future__ import annotations
+
+from typing import Any, List, Optional, Tuple, Union
+
+import numpy as np
+
+from . import _compat, _inputs, _model
+from ._engine import compute_terms
+
+_EPSILON = 1e-7  # Keras' epsilon, which eli5 0.11 added to the map's maximum
+
+
+def gradcam(weights: np.ndarray, activations: np.ndarray) -> np.ndarray:
+    """The Grad-CAM localisation map: ReLU of the channel-weighted sum of activation maps.
+
+    ``weights`` has one value per channel (rank 1); ``activations`` is (rows, cols, channels).
+    Returns a float64 (rows, cols) map divided by ``max + 1e-7``, so values lie in [0, 1).
+    """
+    weights = np.asarray(weights)
+    activations = np.asarray(activations)
+    if weights.ndim != 1 or activations.shape[-1:] != weights.shape:
+        raise ValueError(
+            "weights must have one value per activation channel: got weights of shape {} and "
+            "activations of shape {}".format(weights.shape, activations.shape)
+        )
+    lmap = np.sum(activations * weights, axis=-1, dtype=np.float64)
+    lmap = np.maximum(lmap, 0)
+    return lmap / (np.max(lmap) + _EPSILON)
+
+
+def gradcam_backend(
+    model: Any,
+    doc: Any,
+    targets: Optional[List[int]],
+    activation_layer: Any,
+    *,
+    output: Union[None, int, str] = None,
+    logits: bool = False,
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.int64, np.float32]:
+    """Compute the Grad-CAM terms of ``doc`` (a batch of one) at ``activation_layer``.
+
+    The gradient of the target's score with respect to the layer's output is divided by
+    its L2 norm; the weights are its spatial mean. ``targets`` is None (the top class) or
+    a one-element list. ``output`` picks the output of a multi-output model and
+    ``logits=True`` differentiates the pre-softmax score.
+
+    Returns ``(weights, activations, gradients, predicted_idx, predicted_val)`` for the
+    first sample: float32 arrays, ``numpy.int64`` and ``numpy.float32``.
+    """
+    index = _model.output_index(model, output)
+    parts = _inputs.split_doc(model, doc)
+    arrays = _inputs.as_model_arrays(model, parts)
+    specs = _model.specs_of(arrays)
+    n_classes = _model.output_shape(model, index, specs)[-1]
+    target = _model.target_index(targets, n_classes)
+    if not _compat.is_keras_layer(activation_layer):
+        raise TypeError(
+            "activation_layer must be a Keras layer instance (for example model.get_layer(name)), "
+            "got: {!r}".format(activation_layer)
+        )
+    batch = len(arrays[0])
+    terms = compute_terms(model, activation_layer, arrays, np.full(batch, target, np.int64), index, logits)
+    return (terms.weights[0], terms.activations[0], terms.gradients[0],
+            terms.targets[0], terms.scores[0])

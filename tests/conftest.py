@@ -1,0 +1,49 @@
+"""Test settings shared by every world the suite runs in.
+
+Worlds: Keras 3 (default), tf-keras (``TF_USE_LEGACY_KERAS=1``), and graph mode
+(``ELI5_COMPAT_GRAPH_MODE=1``: ``disable_eager_execution()`` first; tf-keras or TF 2.15).
+Tests marked ``eager_only`` describe eager-only features and are deselected in graph mode.
+"""
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
+
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+GRAPH_MODE = os.environ.get("ELI5_COMPAT_GRAPH_MODE") == "1"
+if GRAPH_MODE:
+    tf.compat.v1.disable_eager_execution()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "eager_only: needs eager execution (deselected in graph mode)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not GRAPH_MODE:
+        return
+    kept = [item for item in items if item.get_closest_marker("eager_only") is None]
+    dropped = [item for item in items if item.get_closest_marker("eager_only") is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def pytest_report_header(config):
+    from tensorflow import keras
+
+    flavour = type(keras.Model).__module__.split(".")[0]
+    return "eli5-compat world: TensorFlow {}, {} ({}), {} mode".format(
+        tf.__version__, flavour, getattr(keras, "__version__", "Keras 2"), "graph" if GRAPH_MODE else "eager")
+
+
+@pytest.fixture(scope="session")
+def keras():
+    """The Keras of this world, as users reach it: ``tensorflow.keras``."""
+    from tensorflow import keras as world_keras
+
+    return world_keras
