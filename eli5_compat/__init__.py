@@ -1,7 +1,8 @@
 """eli5-compat: eli5 0.11's Keras Grad-CAM API, rebuilt for TensorFlow 2.16+ (Keras 3 and tf-keras).
 
 Use it as ``import eli5_compat as eli5``. TensorFlow is imported only when a Keras
-model is explained (or ``eli5_compat.keras`` is used). Names that eli5_compat does not
+model is explained (or ``eli5_compat.keras`` is used). ``explain_predictions`` and
+``iter_explanations`` explain many images at once. Names that eli5_compat does not
 implement (``show_weights``, ``explain_weights``, ...) come from an installed ``eli5``.
 """
 from importlib import import_module
@@ -20,11 +21,14 @@ __all__ = [
 ]
 
 _LAZY_SUBMODULES = ("keras",)
+_FROM_KERAS = ("explain_predictions", "iter_explanations")
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY_SUBMODULES:
         return import_module("." + name, __name__)
+    if name in _FROM_KERAS:
+        return getattr(import_module(".keras", __name__), name)
     if name.startswith("_"):
         raise AttributeError("module {!r} has no attribute {!r}".format(__name__, name))
     from ._fallback import legacy_attribute

@@ -11,6 +11,7 @@ until :func:`clear_cache` is called.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from dataclasses import dataclass
@@ -28,6 +29,18 @@ _GRAPH: "weakref.WeakKeyDictionary[Any, Dict[Any, Any]]" = weakref.WeakKeyDictio
 _PASS_THROUGH_OPS = ("Identity", "Cast")
 _NO_GRADIENT = ("Gradient calculation resulted in None values. "
                 "Check that the model is differentiable and try again.")
+
+
+class _OwnRetracingFilter(logging.Filter):
+    """TensorFlow warns about "retracing" when many functions share a Python body; ours are one
+    function per (model, layer, signature) by design, so that warning is noise for them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ("retracing" in message and "gradcam_terms" in message)
+
+
+tf.get_logger().addFilter(_OwnRetracingFilter())
 
 
 @dataclass

@@ -32,12 +32,18 @@ def resolve_layer(model: Any, layer: Any, required_ranks: Tuple[int, ...], rank_
 
 
 def find_layer(model: Any, name: str) -> Any:
-    """A layer by name, searching nested models too; ``"a/b"`` walks into nested model ``a``."""
+    """A layer by name, searching nested models too; ``"a/b"`` walks into nested model ``a``.
+
+    A subclassed model's layer may also be named by the attribute that holds it.
+    """
     if "/" in name:
         return _walk_path(model, name)
     matches = [(path, lay) for path, lay in _all_layers(model) if lay.name == name]
     if len(matches) == 1:
         return matches[0][1]
+    attribute = getattr(model, name, None) if not matches and name.isidentifier() else None
+    if _compat.is_keras_layer(attribute):  # a subclassed model's attribute (self.conv = ...)
+        return attribute
     if not matches:
         raise ValueError(
             f"No such layer: {name}. Existing layers are: {[lay.name for lay in model.layers]}."

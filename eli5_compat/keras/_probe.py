@@ -6,6 +6,7 @@ and input signature; the cache holds the model weakly.
 """
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -17,6 +18,7 @@ from ._capture import record_layer_calls
 
 Spec = Tuple[Tuple[Optional[int], ...], str]
 _CACHE: "weakref.WeakKeyDictionary[Any, Dict[Any, Probe]]" = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
 
 
 @dataclass
@@ -36,11 +38,17 @@ class Probe:
 
 def probe(model: Any, specs: Sequence[Spec]) -> Probe:
     """Trace ``model`` on symbolic inputs of ``specs`` (shape without batch, dtype)."""
+    if not getattr(model, "built", True):
+        raise ValueError(
+            "Model {!r} has not been built yet, so its layers have no weights to explain. Call it "
+            "once on data (model(doc)) or build it (model.build(input_shape)) first.".format(model.name)
+        )
     key = tuple(specs)
-    per_model = _CACHE.setdefault(model, {})
-    if key not in per_model:
-        per_model[key] = _trace(model, key)
-    return per_model[key]
+    with _LOCK:
+        per_model = _CACHE.setdefault(model, {})
+        if key not in per_model:
+            per_model[key] = _trace(model, key)
+        return per_model[key]
 
 
 def _trace(model: Any, specs: Tuple[Spec, ...]) -> Probe:
