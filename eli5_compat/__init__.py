@@ -33,4 +33,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError("module {!r} has no attribute {!r}".format(__name__, name))
     from ._fallback import legacy_attribute
 
-    return legacy_attribute(name)
+    try:
+        return legacy_attribute(name)
+    except ImportError as exc:  # hasattr() and from-imports expect AttributeError here
+        raise AttributeError(str(exc)) from exc

@@ -115,7 +115,8 @@ def _build_eager(model: Any, layer: Any, specs: Any, output_index: int, logits: 
     def gradcam_terms(xs: Tuple[tf.Tensor, ...], targets: tf.Tensor) -> Tuple[tf.Tensor, ...]:
         return _trace(model_ref(), layer_ref(), list(xs), targets, output_index, logits)
 
-    return tf.function(gradcam_terms, input_signature=signature, autograph=False)
+    # Traced here, once; calling the concrete function skips tf.function's per-call dispatch.
+    return tf.function(gradcam_terms, input_signature=signature, autograph=False).get_concrete_function()
 
 
 def _build_graph(model: Any, layer: Any, specs: Any, output_index: int, logits: bool) -> Any:

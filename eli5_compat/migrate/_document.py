@@ -1,0 +1,77 @@
+"""Migrate one piece of code: a Python file or a notebook (cell by cell)."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, List, Optional, Tuple
+
+import libcst as cst
+
+from . import _magics
+from ._codemod import migrate_python
+from ._report import Finding
+
+
+class MigrationError(Exception):
+    """The input cannot be migrated (it does not parse, or is not a notebook we can read)."""
+
+
+@dataclass
+class Migrated:
+    """A migrated document: its new text or notebook, and what was found."""
+
+    findings: List[Finding] = field(default_factory=list)
+    changed: bool = False
+    text: Optional[str] = None
+    notebook: Any = None
+
+
+def migrate_cell(source: str, cell_magics_allowed: bool = True) -> Tuple[str, List[Finding]]:
+    """Migrate the code of one notebook cell (IPython lines pass through, eli5 installs are fixed)."""
+    if cell_magics_allowed and _magics.is_cell_magic(source):
+        return source, []
+    source, install_findings = _magics.rewrite_installs(source)
+    masked, originals = _magics.mask(source)
+    try:
+        new, findings = migrate_python(masked)
+    except cst.ParserSyntaxError as exc:
+        raise MigrationError("syntax error at line {}, column {}: {}".format(
+            exc.raw_line, exc.raw_column + 1, exc.message)) from None
+    return _magics.unmask(new, originals), sorted(install_findings + findings, key=lambda f: (f.line, f.column))
+
+
+def migrate_source(text: str) -> Migrated:
+    """Migrate a Python file's text."""
+    try:
+        new, findings = migrate_python(text)
+    except cst.ParserSyntaxError as exc:
+        raise MigrationError("syntax error at line {}, column {}: {}".format(
+            exc.raw_line, exc.raw_column + 1, exc.message)) from None
+    return Migrated(findings=findings, changed=new != text, text=new)
+
+
+def migrate_notebook(notebook: Any) -> Migrated:
+    """Migrate an nbformat v4 notebook; cells that need no change are left exactly as they were."""
+    if notebook.get("nbformat") != 4:
+        raise MigrationError("unsupported notebook format version {} (nbformat 4 is supported)".format(
+            notebook.get("nbformat")))
+    result = copy.deepcopy(notebook)
+    findings: List[Finding] = []
+    changed = False
+    for number, cell in enumerate(result.cells, start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        try:
+            new, found = migrate_cell(cell.source)
+        except MigrationError as exc:
+            raise MigrationError("cell {}: {}".format(number, exc)) from None
+        findings.extend(f.located("", number) for f in found)
+        if new != cell.source:
+            cell.source = new
+            changed = True
+    return Migrated(findings=findings, changed=changed, notebook=result)
+
+
+def cell_sources(notebook: Any) -> List[Tuple[int, str]]:
+    """(cell number, source) of the code cells, for diffs."""
+    return [(n, c.source) for n, c in enumerate(notebook.cells, start=1) if c.get("cell_type") == "code"]

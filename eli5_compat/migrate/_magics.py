@@ -1,0 +1,75 @@
+"""IPython lines in notebook cells: hide them from the Python parser, fix eli5 installs.
+
+Line magics (``%matplotlib inline``), shell lines (``!ls``, ``x = !ls``) and help lines
+(``obj?``) are swapped for a marked ``pass`` of the same indentation while the cell is
+parsed, and put back afterwards. Cell magics (``%%bash``) make the whole cell non-Python.
+"""
+from __future__ import annotations
+
+import re
+from typing import Dict, List, Optional, Tuple
+
+from ._report import Finding
+
+_MARK = "# __eli5_compat_magic_{}__"
+_MAGIC = re.compile(r"^(\s*)(?:[!%]|[A-Za-z_][\w,\s]*=\s*[!%])")
+_HELP = re.compile(r"^\s*[\w.]+\?{1,2}\s*$")
+_PIP = re.compile(r"^(\s*[!%]\s*(?:pip3?|python3?\s+-m\s+pip)\s+install\b)(.*)$")
+_ELI5_REQUIREMENT = re.compile(r"^(['\"]?)eli5(\[[^\]]*\])?([<>=!~].*)?\1$")
+
+
+def is_cell_magic(source: str) -> bool:
+    """True when the cell starts with a cell magic such as ``%%bash``."""
+    for line in source.splitlines():
+        if line.strip():
+            return line.lstrip().startswith("%%")
+    return False
+
+
+def mask(source: str) -> Tuple[str, Dict[int, str]]:
+    """The source with IPython lines replaced by marked ``pass`` lines, and the originals."""
+    originals: Dict[int, str] = {}
+    lines = source.split("\n")
+    for i, line in enumerate(lines):
+        match = _MAGIC.match(line)
+        if match or _HELP.match(line):
+            indent = match.group(1) if match else line[: len(line) - len(line.lstrip())]
+            originals[i] = line
+            lines[i] = "{}pass  {}".format(indent, _MARK.format(i))
+    return "\n".join(lines), originals
+
+
+def unmask(source: str, originals: Dict[int, str]) -> str:
+    """Put the IPython lines back (they keep their place even if lines were added around them)."""
+    if not originals:
+        return source
+    lines = source.split("\n")
+    for i, line in enumerate(lines):
+        for index, original in originals.items():
+            if line.endswith(_MARK.format(index)):
+                lines[i] = original
+    return "\n".join(lines)
+
+
+def rewrite_installs(source: str) -> Tuple[str, List[Finding]]:
+    """``!pip install eli5`` (any version, ``%pip`` too) installs eli5-compat instead."""
+    findings: List[Finding] = []
+    lines = source.split("\n")
+    for i, line in enumerate(lines):
+        match = _PIP.match(line)
+        if not match:
+            continue
+        words = match.group(2).split(" ")
+        replaced = [_replace_requirement(w) for w in words]
+        if replaced != words:
+            lines[i] = match.group(1) + " ".join(replaced)
+            findings.append(Finding(i + 1, 1, "INFO", "Installs eli5-compat instead of eli5 (eli5_compat "
+                                                      "runs eli5 0.11's Keras code on TensorFlow 2.16+)."))
+    return "\n".join(lines), findings
+
+
+def _replace_requirement(word: str) -> str:
+    found: Optional[re.Match] = _ELI5_REQUIREMENT.match(word)
+    if not found:
+        return word
+    return "{0}eli5-compat{0}".format(found.group(1))
