@@ -10,14 +10,14 @@ from typing import Any
 
 from .base import Explanation, TargetExplanation
 from .explain import explain_prediction
-from .formatters import format_as_image
+from .formatters import format_as_image, plot_explanations
 from .ipython import show_prediction
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Explanation", "TargetExplanation", "explain_prediction", "format_as_image",
-    "show_prediction", "__version__",
+    "show_prediction", "plot_explanations", "explain_predictions", "iter_explanations", "__version__",
 ]
 
 _LAZY_SUBMODULES = ("keras",)

@@ -56,8 +56,63 @@ def main(argv: Optional[List[str]] = None) -> int:
     run.add_argument("--keep-going", action="store_true", help="run the remaining cells after an error")
     run.set_defaults(handler=_run)
 
+    _add_explain(commands)
     args = parser.parse_args(argv)
     return args.handler(args)
+
+
+_EXPLAIN_EXAMPLES = """examples:
+  eli5-compat explain model.keras photos/ -o overlays
+  eli5-compat explain model.h5 cat.jpg dog.png -o out --preprocess symmetric --top 3
+  eli5-compat explain model.keras digits/ -o out --preprocess unit --layer conv2d_1 --colormap jet
+  eli5-compat explain savedmodel_dir/ img.png -o out --target 7 --alpha-limit 0.9 --resampling nearest
+
+preprocessing (--preprocess):
+{}
+
+outputs: one overlay PNG per image (NAME.png, or NAME.topK.png with --top K > 1) over the original
+picture, and results.json / results.csv with file, target, score, rank, layer, overlay, heatmap
+min/max/mean and peak (row, col in heatmap cells), and error.
+exit codes: 0 every image explained; 1 some images failed (reported, skipped); 2 no model."""
+
+
+def _add_explain(commands) -> None:
+    from ._explain_files import PREPROCESSING
+
+    described = "\n".join("  {:<10} {}".format(name, text) for name, (_, text, _) in PREPROCESSING.items())
+    explain = commands.add_parser(
+        "explain", help="Grad-CAM overlays for image files from a saved Keras model",
+        description="Load a .keras/.h5 model (or a SavedModel folder, with tf-keras), read images with "
+                    "Pillow, resize them to the model's input, explain them in batches and write overlays.",
+        epilog=_EXPLAIN_EXAMPLES.format(described), formatter_class=argparse.RawDescriptionHelpFormatter)
+    explain.add_argument("model", type=Path, help=".keras or .h5 file, or a SavedModel folder")
+    explain.add_argument("images", type=Path, nargs="+", metavar="IMAGE_OR_FOLDER", help="image files or folders")
+    explain.add_argument("-o", "--out", type=Path, required=True, metavar="OUT_DIR", help="folder for the results")
+    explain.add_argument("--preprocess", choices=sorted(PREPROCESSING), default="unit",
+                         help="how pixels are scaled before the model sees them (default: unit)")
+    which = explain.add_mutually_exclusive_group()
+    which.add_argument("--target", type=int, help="explain this class for every image")
+    which.add_argument("--top", type=int, default=1, metavar="N", help="explain each image's N top classes (default 1)")
+    explain.add_argument("--layer", help="layer name, 'outer/inner' path or index (default: automatic)")
+    explain.add_argument("--colormap", default="viridis", help="matplotlib colormap name (default viridis)")
+    explain.add_argument("--alpha-limit", type=float, default=0.65, help="maximum heatmap opacity (default 0.65)")
+    explain.add_argument("--resampling", default="lanczos",
+                         choices=["nearest", "box", "bilinear", "hamming", "bicubic", "lanczos"],
+                         help="filter used to enlarge the heatmap (default lanczos)")
+    explain.add_argument("--batch-size", type=int, default=32, help="images per batch (default 32)")
+    explain.add_argument("--no-resize", action="store_true", help="fail images of another size instead of resizing")
+    explain.add_argument("--convert", action="store_true",
+                         help="convert grayscale/colour images to the model's channels instead of failing them")
+    explain.add_argument("--quiet", action="store_true", help="no progress bar")
+    explain.set_defaults(handler=_explain)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from ._explain_files import run
+
+    if args.top < 1:
+        raise SystemExit("eli5-compat explain: --top must be at least 1")
+    return run(args)
 
 
 def _migrate(args: argparse.Namespace) -> int:
