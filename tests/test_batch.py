@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import eli5_compat as eli5
+from reference import seeded
 
 
 @pytest.fixture(scope="module")
@@ -16,9 +17,7 @@ def model(keras):
         layers.Flatten(name="flat"),
         layers.Dense(4, activation="softmax", name="out"),
     ], name="batchy")
-    rng = np.random.default_rng(11)
-    built.set_weights([rng.normal(0, 0.5, w.shape).astype("float32") for w in built.get_weights()])
-    return built
+    return seeded(built, 11)
 
 
 @pytest.fixture(scope="module")

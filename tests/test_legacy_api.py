@@ -12,6 +12,7 @@ from PIL import Image
 import eli5_compat as eli5
 import eli5_compat.keras.explain_prediction as keras_explain
 from eli5_compat.base import Explanation, TargetExplanation
+from reference import seeded
 
 # As in eli5 0.11, eli5.keras.gradcam is the function; the module is reached via sys.modules.
 gradcam_module = sys.modules["eli5_compat.keras.gradcam"]
@@ -27,9 +28,7 @@ def tutorial(keras):
         layers.Flatten(name="flatten"),
         layers.Dense(5, activation="softmax", name="dense"),
     ], name="sequential")
-    rng = np.random.default_rng(7)
-    model.set_weights([rng.normal(0, 0.4, w.shape).astype("float32") for w in model.get_weights()])
-    return model
+    return seeded(model, 7, scale=0.4)
 
 
 def test_module_paths_resolve_like_eli5():
