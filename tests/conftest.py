@@ -4,7 +4,8 @@ Worlds: Keras 3 (default), tf-keras (``TF_USE_LEGACY_KERAS=1``), and graph mode
 (``ELI5_COMPAT_GRAPH_MODE=1``: ``disable_eager_execution()`` first; tf-keras or TF 2.15).
 Tests marked ``eager_only`` describe eager-only features, and tests marked ``tooling``
 (the migrate and explain commands, notebooks) do not involve Keras' execution mode; both
-are deselected in graph mode, whose environment is legacy eli5's own.
+are deselected in graph mode, whose environment is legacy eli5's own. Tests marked
+``graph_only`` are about graph mode itself and run only there.
 """
 import os
 
@@ -24,14 +25,13 @@ if GRAPH_MODE:
 def pytest_configure(config):
     config.addinivalue_line("markers", "eager_only: needs eager execution (deselected in graph mode)")
     config.addinivalue_line("markers", "tooling: command-line and notebook tooling (deselected in graph mode)")
+    config.addinivalue_line("markers", "graph_only: about graph mode itself (deselected in eager worlds)")
     config.addinivalue_line("markers", "keras3_notebook: runs a notebook on Keras 3 whatever the world (once per CI)")
 
 
 def pytest_collection_modifyitems(config, items):
-    if not GRAPH_MODE:
-        return
-    graph_free = ("eager_only", "tooling")
-    dropped = [item for item in items if any(item.get_closest_marker(m) for m in graph_free)]
+    not_here = ("eager_only", "tooling") if GRAPH_MODE else ("graph_only",)
+    dropped = [item for item in items if any(item.get_closest_marker(m) for m in not_here)]
     kept = [item for item in items if item not in dropped]
     if dropped:
         config.hook.pytest_deselected(items=dropped)

@@ -1,0 +1,82 @@
+"""The compiled-computation cache: reused, never stale for weights, never keeping models alive."""
+import gc
+import weakref
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import eli5_compat as eli5
+from eli5_compat.keras import _engine
+from conftest import GRAPH_MODE
+from reference import seeded
+
+
+def _model(keras, seed):
+    L = keras.layers
+    return seeded(keras.Sequential([keras.Input((8, 8, 1)), L.Conv2D(3, 3, activation="relu", name="conv"),
+                                    L.Flatten(), L.Dense(4, activation="softmax")], name="cached"), seed)
+
+
+def _heat(model, doc, **kw):
+    return eli5.explain_prediction(model, doc, **kw).targets[0].heatmap
+
+
+@pytest.fixture
+def doc():
+    return np.random.default_rng(0).random((1, 8, 8, 1)).astype("float32")
+
+
+def test_new_weights_are_picked_up(keras, doc):
+    model, other = _model(keras, 1), _model(keras, 2)
+    first = _heat(model, doc)
+    model.set_weights(other.get_weights())
+    np.testing.assert_array_equal(_heat(model, doc), _heat(other, doc))
+    assert not np.array_equal(first, _heat(model, doc))
+
+
+def test_one_compiled_entry_per_layer_and_signature(keras, doc):
+    model = _model(keras, 3)
+    store = _engine._EAGER if not GRAPH_MODE else _engine._GRAPH
+    for _ in range(5):
+        _heat(model, doc)
+        _heat(model, doc.astype("float64"))  # converted to the model's float32: same signature
+    assert len(store[model]) == 1
+    eli5.explain_predictions(model, np.repeat(doc, 7, axis=0), batch_size=3)  # batch sizes 3 and 1
+    _heat(model, doc, layer="conv", targets=[2])
+    assert len(store[model]) == 1, "batch size and targets do not retrace"
+
+
+def test_cache_does_not_keep_a_deleted_model_alive(keras, doc):
+    model = _model(keras, 4)
+    _heat(model, doc)
+    eli5.explain_predictions(model, np.repeat(doc, 2, axis=0))
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None
+
+
+@pytest.mark.eager_only
+def test_clear_cache_after_changing_a_layer_in_place(keras, doc):
+    model = _model(keras, 5)
+    before = _heat(model, doc)
+    conv = model.get_layer("conv")
+    conv.activation = keras.activations.get("linear")  # what the cache cannot see
+    assert np.array_equal(_heat(model, doc), before), "documented: the old trace is reused"
+    eli5.keras.clear_cache()
+    fresh = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(3, 3, name="conv"),
+                              keras.layers.Flatten(), keras.layers.Dense(4, activation="softmax")])
+    fresh.set_weights(model.get_weights())
+    np.testing.assert_allclose(_heat(model, doc), _heat(fresh, doc), rtol=0, atol=1e-6)
+
+
+@pytest.mark.graph_only  # graph growth exists only with eager execution disabled
+def test_graph_mode_builds_the_graph_once(keras, doc):
+    model = _model(keras, 6)
+    _heat(model, doc)
+    graph = tf.compat.v1.get_default_graph()
+    ops = len(graph.get_operations())
+    for target in range(4):
+        _heat(model, doc, targets=[target])
+    assert len(graph.get_operations()) == ops
