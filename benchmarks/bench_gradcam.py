@@ -117,9 +117,11 @@ def bench_main(args):
         r = results[name] = {}
         r["floor_single_ms"] = median_ms(lambda: floor(doc), single_calls)
         r["compat_single_ms"] = median_ms(lambda: eli5.explain_prediction(model, doc, layer=layer), single_calls)
-        r["floor_batch_ms_per_image"] = median_ms(lambda: floor(many), 3, warmup=1) / batch
+        batch_runs = 3 if name == "mobilenetv2" else 15
+        r["floor_batch_ms_per_image"] = median_ms(lambda: floor(many), batch_runs, warmup=1) / batch
         r["compat_batch_ms_per_image"] = median_ms(
-            lambda: eli5.explain_predictions(model, many, layer=layer, batch_size=batch, progress=False), 3, warmup=1) / batch
+            lambda: eli5.explain_predictions(model, many, layer=layer, batch_size=batch, progress=False),
+            batch_runs, warmup=1) / batch
         r["batch"] = batch
         times = []
         rss_start = None
@@ -170,7 +172,7 @@ def worker_graph(out_path, calls):
         doc = docs_for(model, 1)
         graph = tf.compat.v1.get_default_graph()
         times, ops = [], []
-        for _ in range(calls if name == "tutorial_cnn" else min(calls, 100)):
+        for _ in range(calls):
             start = time.perf_counter()
             eli5.explain_prediction(model, doc, layer=layer)
             times.append(time.perf_counter() - start)

@@ -89,6 +89,10 @@ def test_bad_batch_arguments(model, docs):
         eli5.explain_predictions(model, docs[:, :9])
     with pytest.raises(TypeError, match="docs must be a numpy array of images or an iterable"):
         eli5.explain_predictions(model, 3.5)
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        eli5.iter_explanations(model, docs, batch_size=-1)  # checked at the call, not at the first next()
+    with pytest.raises(ValueError, match="out of range"):
+        eli5.iter_explanations(model, docs, output=3)
 
 
 def test_docs_are_not_changed(model, docs):

@@ -107,30 +107,35 @@ def doc_to_image(doc: np.ndarray, model: Any) -> Image.Image:
         shape = input_shapes(model)
         wanted = (1,) + tuple((shape[0] if shape else doc.shape)[1:])
         raise ValueError(_batch_message(wanted, doc.shape))
-    pixels = np.asarray(doc[0], dtype=_compat.floatx(model))
-    if pixels.ndim == 2:
-        pixels = pixels[:, :, np.newaxis]
-    elif pixels.ndim != 3:
+    return docs_to_images(doc, model)[0]
+
+
+def docs_to_images(docs: np.ndarray, model: Any) -> List[Image.Image]:
+    """:func:`doc_to_image` for every image of a batch (the arithmetic runs on the whole batch)."""
+    pixels = np.asarray(docs, dtype=_compat.floatx(model))
+    if pixels.ndim == 3:
+        pixels = pixels[..., np.newaxis]
+    elif pixels.ndim != 4:
         raise ValueError(
-            "Expected image array to have rank 3 (single image). Got array with shape: {}".format(pixels.shape)
+            "Expected image array to have rank 3 (single image). Got array with shape: {}".format(pixels.shape[1:])
         )
     elif _compat.image_data_format(model) == "channels_first":
-        pixels = pixels.transpose(1, 2, 0)
-    pixels = pixels - np.min(pixels)
-    top = np.max(pixels)
-    if top != 0:
-        pixels /= top
+        pixels = pixels.transpose(0, 2, 3, 1)
+    per_image = (1, 2, 3)
+    pixels = pixels - np.min(pixels, axis=per_image, keepdims=True)
+    top = np.max(pixels, axis=per_image, keepdims=True)
+    np.divide(pixels, top, out=pixels, where=top != 0)
     pixels *= 255
-    channels = pixels.shape[2]
-    if channels == 4:
-        return Image.fromarray(pixels.astype("uint8"), "RGBA")
-    if channels == 3:
-        return Image.fromarray(pixels.astype("uint8"), "RGB")
-    if channels == 1:
-        if np.max(pixels) > 255:
-            return Image.fromarray(pixels[:, :, 0].astype("int32"), "I")
-        return Image.fromarray(pixels[:, :, 0].astype("uint8"), "L")
-    raise ValueError("Unsupported channel number: {}".format(channels))
+    channels = pixels.shape[3]
+    mode = {4: "RGBA", 3: "RGB", 1: "L"}.get(channels)
+    if mode is None:
+        raise ValueError("Unsupported channel number: {}".format(channels))
+    as_bytes = pixels.astype("uint8")
+    if channels != 1:
+        return [Image.fromarray(p, mode) for p in as_bytes]
+    too_bright = np.max(pixels, axis=per_image) > 255  # only NaN-free overflow; Keras then used mode I
+    return [Image.fromarray(pixels[i, :, :, 0].astype("int32"), "I") if too_bright[i]
+            else Image.fromarray(as_bytes[i, :, :, 0], "L") for i in range(len(pixels))]
 
 
 def as_model_arrays(model: Any, parts: Sequence[Any]) -> List[np.ndarray]:

@@ -11,7 +11,7 @@ from . import _inputs, _model
 from ._engine import compute_terms
 from .explain_prediction import (LayerSpec, OutputSpec, _maybe_image, choose_layer,
                                  explain_prediction_keras_not_supported, image_explanation)
-from .gradcam import gradcam
+from .gradcam import gradcam_maps
 
 Targets = Union[None, int, Sequence[int], np.ndarray]
 
@@ -52,17 +52,26 @@ def iter_explanations(
 ) -> Iterator[Explanation]:
     """Like :func:`explain_predictions`, but yields explanations one by one.
 
-    Memory stays bounded by one batch, whatever the number of images.
+    Memory stays bounded by one batch, whatever the number of images. Arguments are checked
+    at the call, before the first explanation is asked for.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError("batch_size must be a positive int, got: {!r}".format(batch_size))
     index = _model.output_index(model, output)
     total = _count(model, docs)
     per_image = _TargetSource(targets, total)
-    bar = _progress_bar(total, progress)
+    if total is None and (not isinstance(docs, Iterable) or isinstance(docs, (str, bytes))):
+        raise TypeError("docs must be a numpy array of images or an iterable of batches, got: {}".format(
+            type(docs).__name__))
+    return _stream(model, _batches(model, docs, batch_size), per_image, layer, index, logits, total, progress)
+
+
+def _stream(model: Any, batches: Iterator[List[np.ndarray]], per_image: "_TargetSource", layer: LayerSpec,
+            index: int, logits: bool, total: Optional[int], progress: bool) -> Iterator[Explanation]:
     plan = None
+    bar = _progress_bar(total, progress)
     try:
-        for parts in _batches(model, docs, batch_size):
+        for parts in batches:
             count = len(parts[0])
             if plan is None:
                 plan = _Plan(model, parts, layer, index)
@@ -104,11 +113,10 @@ class _Plan:
         self._validate(parts)
         arrays = _inputs.as_model_arrays(self.model, parts)
         terms = compute_terms(self.model, self.layer, arrays, chosen, self.index, logits)
-        images = parts[self.which]
+        images = _inputs.docs_to_images(parts[self.which], self.model)
+        heatmaps = gradcam_maps(terms.weights, terms.activations)
         for i in range(count):
-            image = _inputs.doc_to_image(images[i:i + 1], self.model)
-            heatmap = gradcam(terms.weights[i], terms.activations[i])
-            yield image_explanation(self.model, image, terms.targets[i], terms.scores[i], heatmap)
+            yield image_explanation(self.model, images[i], terms.targets[i], terms.scores[i], heatmaps[i])
 
 
 class _TargetSource:
@@ -172,9 +180,6 @@ def _batches(model: Any, docs: Any, batch_size: int) -> Iterator[List[np.ndarray
         for start in range(0, len(arrays[0]), batch_size):
             yield [a[start:start + batch_size] for a in arrays]
         return
-    if not isinstance(docs, Iterable) or isinstance(docs, (str, bytes)):
-        raise TypeError("docs must be a numpy array of images or an iterable of batches, got: {}".format(
-            type(docs).__name__))
     for element in docs:
         if isinstance(element, tuple) and len(element) in (2, 3) and not _inputs.is_multi_input(model):
             element = element[0]  # (x, y) or (x, y, sample_weight), as Keras datasets yield

@@ -24,9 +24,16 @@ def gradcam(weights: np.ndarray, activations: np.ndarray) -> np.ndarray:
             "weights must have one value per activation channel: got weights of shape {} and "
             "activations of shape {}".format(weights.shape, activations.shape)
         )
-    lmap = np.sum(activations * weights, axis=-1, dtype=np.float64)
-    lmap = np.maximum(lmap, 0)
-    return lmap / (np.max(lmap) + _EPSILON)
+    return gradcam_maps(weights[np.newaxis], activations[np.newaxis])[0]
+
+
+def gradcam_maps(weights: np.ndarray, activations: np.ndarray) -> np.ndarray:
+    """:func:`gradcam` for a batch: weights (N, C), activations (N, ..., C) -> maps (N, ...)."""
+    per_channel = weights.reshape(weights.shape[:1] + (1,) * (activations.ndim - 2) + weights.shape[1:])
+    # float32 products summed in float64, as eli5 0.11 accumulated them
+    lmaps = np.maximum(np.sum(activations * per_channel, axis=-1, dtype=np.float64), 0)
+    spatial = tuple(range(1, lmaps.ndim))
+    return lmaps / (np.max(lmaps, axis=spatial, keepdims=True) + _EPSILON)
 
 
 def gradcam_backend(
