@@ -7,7 +7,10 @@ Compares, on the same weights and inputs:
     hand-written compiled GradientTape Grad-CAM on a model built once;
   * eli5_compat.explain_predictions at batch 256, per image, vs the floor at batch 256;
   * 2,000 repeated single calls: median of the last 100 vs the first 100, and RSS growth;
-  * graph mode (tf-keras, eager disabled): per-call time at call 10 vs call 300.
+  * graph mode (tf-keras, eager disabled): per-call time at call 10 vs call 300, and graph size.
+For the two "over time" ratios a control (the floor; in graph mode a plain forward pass) runs
+between the calls, and the table also shows the ratio divided by the control's own ratio, which
+removes the drift of a shared machine's speed.
 Models: the tutorial CNN (28x28x1) and MobileNetV2 (weights=None, 224x224x3).
 eli5 0.16 runs in its own environment (benchmarks/setup_envs.sh), never a dependency.
 Results are printed and written to benchmarks/results/latest.md.
@@ -93,6 +96,17 @@ def median_ms(fn, calls, warmup=5):
     return float(np.median(times) * 1e3)
 
 
+def _drift(prefix, times, control, skip):
+    """Median of the first and last 100 timings after ``skip`` warm-up calls, and the same for the
+    control run interleaved with them (its ratio is the machine's own drift)."""
+    import numpy as np
+
+    first, last = np.median(times[skip:skip + 100]), np.median(times[-100:])
+    c_first, c_last = np.median(control[skip:skip + 100]), np.median(control[-100:])
+    return {prefix + "first100_ms": float(first * 1e3), prefix + "last100_ms": float(last * 1e3),
+            prefix + "drift_corrected": float((last / first) / (c_last / c_first))}
+
+
 def rss_mb():
     import psutil
 
@@ -123,19 +137,19 @@ def bench_main(args):
             lambda: eli5.explain_predictions(model, many, layer=layer, batch_size=batch, progress=False),
             batch_runs, warmup=1) / batch
         r["batch"] = batch
-        times = []
+        times, control = [], []
         rss_start = None
         for i in range(repeats):
             start = time.perf_counter()
             eli5.explain_prediction(model, doc, layer=layer)
-            times.append(time.perf_counter() - start)
+            middle = time.perf_counter()
+            floor(doc)  # the control: tells machine-speed drift apart from slowdown of our own
+            control.append(time.perf_counter() - middle)
+            times.append(middle - start)
             if i == 19:
                 rss_start = rss_mb()
-        import numpy as np
-
         r["repeats"] = repeats
-        r["first100_ms"] = float(np.median(times[20:120]) * 1e3)
-        r["last100_ms"] = float(np.median(times[-100:]) * 1e3)
+        r.update(_drift("", times, control, 20))
         r["rss_growth_mb"] = rss_mb() - rss_start
         print("  measured", name, json.dumps({k: round(v, 3) for k, v in r.items()}), flush=True)
     return results
@@ -171,16 +185,24 @@ def worker_graph(out_path, calls):
         model, layer = build_model(keras, name)
         doc = docs_for(model, 1)
         graph = tf.compat.v1.get_default_graph()
-        times, ops = [], []
+        session = tf.compat.v1.keras.backend.get_session()
+        forward = model.outputs[0]
+        times, control, ops = [], [], []
         for _ in range(calls):
             start = time.perf_counter()
             eli5.explain_prediction(model, doc, layer=layer)
-            times.append(time.perf_counter() - start)
+            middle = time.perf_counter()
+            session.run(forward, {model.inputs[0]: doc})  # the control: a plain forward pass
+            control.append(time.perf_counter() - middle)
+            times.append(middle - start)
             ops.append(len(graph.get_operations()))
         import numpy as np
 
-        results[name] = {"graph_call10_ms": float(np.median(times[5:15]) * 1e3),
+        window = slice(5, 15)
+        results[name] = {"graph_call10_ms": float(np.median(times[window]) * 1e3),
                          "graph_last_ms": float(np.median(times[-10:]) * 1e3),
+                         "graph_drift_corrected": float((np.median(times[-10:]) / np.median(times[window]))
+                                                        / (np.median(control[-10:]) / np.median(control[window]))),
                          "graph_calls": len(times), "graph_ops_after_10": ops[9], "graph_ops_last": ops[-1]}
     Path(out_path).write_text(json.dumps(results))
 
@@ -202,10 +224,12 @@ def run_worker(python, mode, env_extra, extra_args=()):
 def report(results, args):
     lines = ["| model | measure | eli5-compat | reference | ratio | target |", "|---|---|---|---|---|---|"]
 
-    def row(model, measure, ours, ref, ref_name, target):
+    def row(model, measure, ours, ref, ref_name, target, corrected=None):
         ratio = (ref / ours) if "faster" in target else (ours / ref)
-        lines.append("| %s | %s | %.3f ms | %s %.3f ms | %.2f%s | %s |" % (
-            model, measure, ours, ref_name, ref, ratio, "x faster" if "faster" in target else "x", target))
+        shown = "%.2f%s" % (ratio, "x faster" if "faster" in target else "x")
+        if corrected is not None:
+            shown += " (%.2fx drift-corrected)" % corrected
+        lines.append("| %s | %s | %.3f ms | %s %.3f ms | %s | %s |" % (model, measure, ours, ref_name, ref, shown, target))
 
     for name in MODELS:
         r = results.get(name, {})
@@ -215,11 +239,11 @@ def report(results, args):
         row(name, "batch %d, per image" % r["batch"], r["compat_batch_ms_per_image"], r["floor_batch_ms_per_image"],
             "floor", "<= 1.3x floor")
         row(name, "%d calls: last 100 vs first 100" % r["repeats"], r["last100_ms"], r["first100_ms"], "first 100",
-            "<= 1.1x")
+            "<= 1.1x", r["drift_corrected"])
         lines.append("| %s | RSS growth over %d calls | %.1f MB | | | < 50 MB |" % (name, r["repeats"], r["rss_growth_mb"]))
         if "graph_call10_ms" in r:
             row(name, "graph mode: call %d vs call 10" % r["graph_calls"], r["graph_last_ms"], r["graph_call10_ms"],
-                "call 10", "<= 1.2x")
+                "call 10", "<= 1.2x", r["graph_drift_corrected"])
             lines.append("| %s | graph ops after call 10 / call %d | %d / %d | | | flat |" % (
                 name, r["graph_calls"], r["graph_ops_after_10"], r["graph_ops_last"]))
     import tensorflow as tf
