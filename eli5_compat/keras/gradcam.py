@@ -29,9 +29,12 @@ def gradcam(weights: np.ndarray, activations: np.ndarray) -> np.ndarray:
 
 def gradcam_maps(weights: np.ndarray, activations: np.ndarray) -> np.ndarray:
     """:func:`gradcam` for a batch: weights (N, C), activations (N, ..., C) -> maps (N, ...)."""
-    per_channel = weights.reshape(weights.shape[:1] + (1,) * (activations.ndim - 2) + weights.shape[1:])
-    # float32 products summed in float64, as eli5 0.11 accumulated them
-    lmaps = np.maximum(np.sum(activations * per_channel, axis=-1, dtype=np.float64), 0)
+    count, channels = weights.shape
+    # One float64 matrix product per image (eli5 0.11 multiplied in float32 and summed in
+    # float64; the difference is about 1e-7, and this is several times faster on batches).
+    flat = activations.reshape(count, -1, channels)
+    lmaps = np.matmul(flat, weights.astype(np.float64)[:, :, np.newaxis]).reshape(activations.shape[:-1])
+    lmaps = np.maximum(lmaps, 0)
     spatial = tuple(range(1, lmaps.ndim))
     return lmaps / (np.max(lmaps, axis=spatial, keepdims=True) + _EPSILON)
 
