@@ -89,6 +89,9 @@ def test_neither_model_nor_doc_is_changed(tutorial, dtype):
     doc_before = doc.copy()
     weights_before = [w.copy() for w in tutorial.get_weights()]
     trainable_before = [lay.trainable for lay in tutorial.layers]
+    activations_before = [getattr(lay, "activation", None) for lay in tutorial.layers]
+    probe = np.random.default_rng(9).random((2, 12, 12, 1)).astype("float32")
+    outputs_before = tutorial.predict(probe, verbose=0)
     eli5.explain_prediction(tutorial, doc, layer="conv2d", targets=[1])
     eli5.keras.gradcam_backend(tutorial, doc, None, tutorial.get_layer("conv2d_1"))
     with pytest.raises(ValueError):
@@ -98,6 +101,9 @@ def test_neither_model_nor_doc_is_changed(tutorial, dtype):
     for now, before in zip(tutorial.get_weights(), weights_before):
         np.testing.assert_array_equal(now, before)
     assert [lay.trainable for lay in tutorial.layers] == trainable_before
+    assert all(now is before for now, before in zip([getattr(lay, "activation", None) for lay in tutorial.layers],
+                                                    activations_before))
+    np.testing.assert_array_equal(tutorial.predict(probe, verbose=0), outputs_before)
 
 
 def test_show_prediction_routes_format_keywords(tutorial):
