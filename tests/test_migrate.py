@@ -53,6 +53,23 @@ def test_disable_eager_removed_with_a_comment(call):
     assert [(f.line, f.column, f.level) for f in findings] == [(2, 1, "INFO")]
 
 
+@pytest.mark.parametrize("source", [
+    "import tensorflow.compat.v1 as tf\ntf.disable_v2_behavior()\n",
+    "import tensorflow.compat.v1 as tf1\ntf1.disable_eager_execution()\n",
+    "from tensorflow.compat import v1 as tfv1\ntfv1.disable_eager_execution()\n",
+    "import tensorflow as tf\ntf.compat.v1.disable_eager_execution()\n",
+])
+def test_disable_calls_through_compat_v1_aliases(source):
+    new = rewrite(source)
+    assert "()" not in new.splitlines()[1] or new.splitlines()[1].startswith("# eli5-compat migrate: removed")
+    assert [line for line in new.splitlines() if not line.startswith("#")] == source.splitlines()[:1]
+
+
+def test_unrelated_calls_with_the_same_name_stay():
+    source = "import mylib as tf\ntf.disable_eager_execution()\nobj.v1_disable_eager_execution()\n"
+    assert rewrite(source) == source
+
+
 def test_disable_eager_from_imports_aliases_and_blocks():
     source = ("from tensorflow.compat.v1 import disable_eager_execution as dee\n"
               "from tensorflow.compat import v1\n"

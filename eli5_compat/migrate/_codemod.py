@@ -54,6 +54,7 @@ class _Migrator(cst.CSTTransformer):
         self.findings: List[Finding] = []
         self.backend_aliases: Set[str] = set(_BACKENDS)
         self.disabler_names: Set[str] = set()
+        self.v1_aliases: Set[str] = set()  # names bound to tensorflow.compat.v1
 
     def _note(self, node: cst.CSTNode, level: str, message: str) -> None:
         start = self.get_metadata(PositionProvider, node).start
@@ -68,6 +69,8 @@ class _Migrator(cst.CSTTransformer):
             bound = alias.asname.name.value if alias.asname else None  # type: ignore[union-attr]
             if module in _BACKENDS and bound:
                 self.backend_aliases.add(bound)
+            if module.endswith("compat.v1") and bound:
+                self.v1_aliases.add(bound)
             if module in _OURS:
                 alias = self._compat_alias(original, module, bound)
             elif module.startswith("eli5."):
@@ -101,6 +104,10 @@ class _Migrator(cst.CSTTransformer):
             for alias in updated.names:
                 if dotted(alias.name) in _DISABLERS:
                     self.disabler_names.add(alias.asname.name.value if alias.asname else dotted(alias.name))  # type: ignore[union-attr,arg-type]
+        if module.endswith("compat") and not isinstance(updated.names, cst.ImportStar):
+            for alias in updated.names:
+                if dotted(alias.name) == "v1":
+                    self.v1_aliases.add(alias.asname.name.value if alias.asname else "v1")  # type: ignore[union-attr]
         if module in _OURS:
             self._note(original, "INFO", "`from {} import ...` -> `from {} import ...`.".format(module, _compat_path(module)))
             return updated.with_changes(module=_expr(_compat_path(module)))
@@ -117,8 +124,8 @@ class _Migrator(cst.CSTTransformer):
         if not (isinstance(expr, cst.Expr) and isinstance(expr.value, cst.Call)):
             return None
         name = dotted(expr.value.func) or ""
-        last = name.rsplit(".", 1)[-1]
-        if name in self.disabler_names or (last in _DISABLERS and ("compat" in name or "v1." in name)):
+        base, _, last = name.rpartition(".")
+        if name in self.disabler_names or (last in _DISABLERS and (base.endswith("compat.v1") or base in self.v1_aliases)):
             return name + "()"
         return None
 
