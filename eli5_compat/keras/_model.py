@@ -10,9 +10,9 @@ from . import _compat, _probe
 Specs = Tuple[Tuple[Tuple[Optional[int], ...], str], ...]
 
 
-def specs_of(arrays: Sequence[np.ndarray]) -> Specs:
-    """Input signature of a batch: (shape without batch, dtype) per input."""
-    return tuple((tuple(a.shape[1:]), a.dtype.name) for a in arrays)
+def specs_of(model: Any, parts: Sequence[np.ndarray]) -> Specs:
+    """Input signature of a batch as the model will see it: (shape without batch, model dtype) per input."""
+    return tuple((tuple(np.shape(p)[1:]), _compat.input_dtype(model, i)) for i, p in enumerate(parts))
 
 
 def output_index(model: Any, output: Union[None, int, str]) -> int:

@@ -95,7 +95,7 @@ class _Plan:
         if self.is_image:
             self._validate(parts)
             self.layer = choose_layer(model, first, self.which, layer)
-            specs = _model.specs_of(_inputs.as_model_arrays(model, first))
+            specs = _model.specs_of(model, first)
             self.n_classes = _model.output_shape(model, index, specs)[-1]
         else:
             self.n_classes = None

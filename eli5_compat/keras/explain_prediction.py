@@ -9,7 +9,7 @@ from PIL import Image
 from ..base import Explanation, TargetExplanation
 from ..explain import explain_prediction
 from . import _compat, _inputs, _layers, _model
-from .gradcam import gradcam, gradcam_backend
+from .gradcam import _first_terms, gradcam
 
 __all__ = [
     "explain_prediction",
@@ -87,8 +87,8 @@ def explain_prediction_keras_image(
     for i, part in enumerate(parts):
         _inputs.validate_single(model, part, shapes[i] if shapes else None)
     activation_layer = choose_layer(model, parts, which, layer)
-    weights, activations, _, predicted_idx, predicted_val = gradcam_backend(
-        model, doc, targets, activation_layer, output=output, logits=logits
+    weights, activations, _, predicted_idx, predicted_val = _first_terms(
+        model, parts, targets, activation_layer, output, logits
     )
     return image_explanation(model, image, predicted_idx, predicted_val, gradcam(weights, activations))
 
@@ -97,7 +97,7 @@ def choose_layer(model: Any, parts: List[np.ndarray], which: int, layer: LayerSp
     """The activation layer for ``layer`` (see :func:`explain_prediction_keras`)."""
     shapes = _inputs.input_shapes(model)
     rank = len(shapes[which]) if shapes else len(parts[which].shape)
-    specs = _model.specs_of(_inputs.as_model_arrays(model, [p[:1] for p in parts]))
+    specs = _model.specs_of(model, parts)
     rank_of, call_order = _model.layer_ranks(model, specs)
     return _layers.resolve_layer(model, layer, _required_ranks(rank), rank_of, call_order)
 

@@ -58,17 +58,22 @@ def gradcam_backend(
     Returns ``(weights, activations, gradients, predicted_idx, predicted_val)`` for the
     first sample: float32 arrays, ``numpy.int64`` and ``numpy.float32``.
     """
+    return _first_terms(model, _inputs.split_doc(model, doc), targets, activation_layer, output, logits)
+
+
+def _first_terms(model: Any, parts: List[Any], targets: Optional[List[int]], activation_layer: Any,
+                 output: Union[None, int, str], logits: bool
+                 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.int64, np.float32]:
+    """:func:`gradcam_backend` for a doc already split into per-input parts."""
     index = _model.output_index(model, output)
-    parts = _inputs.split_doc(model, doc)
-    arrays = _inputs.as_model_arrays(model, parts)
-    specs = _model.specs_of(arrays)
-    n_classes = _model.output_shape(model, index, specs)[-1]
+    n_classes = _model.output_shape(model, index, _model.specs_of(model, parts))[-1]
     target = _model.target_index(targets, n_classes)
     if not _compat.is_keras_layer(activation_layer):
         raise TypeError(
             "activation_layer must be a Keras layer instance (for example model.get_layer(name)), "
             "got: {!r}".format(activation_layer)
         )
+    arrays = _inputs.as_model_arrays(model, parts)
     batch = len(arrays[0])
     terms = compute_terms(model, activation_layer, arrays, np.full(batch, target, np.int64), index, logits)
     return (terms.weights[0], terms.activations[0], terms.gradients[0],
