@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -55,7 +55,6 @@ class ImageResult:
     peak_row: Optional[float] = None
     peak_col: Optional[float] = None
     error: Optional[str] = None
-    extra: Dict[str, Any] = field(default_factory=dict)
 
 
 def load_model(path: Path) -> Any:
@@ -153,9 +152,7 @@ def write_results(out_dir: Path, rows: List[ImageResult]) -> None:
     """results.json and results.csv in ``out_dir``."""
     records = []
     for row in rows:
-        record = {k: v for k, v in row.__dict__.items() if k != "extra"}
-        record.update(row.extra)
-        records.append(record)
+        records.append(dict(row.__dict__))
     (out_dir / "results.json").write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
     columns = list(records[0]) if records else ["file"]
     with (out_dir / "results.csv").open("w", newline="", encoding="utf-8") as handle:

@@ -5,6 +5,7 @@ import abc
 from functools import singledispatch
 from typing import Any
 
+from ._keras_classes import keras_root
 from .base import Explanation
 
 
@@ -13,10 +14,7 @@ class _AnyKerasModel(abc.ABC):
 
     @classmethod
     def __subclasshook__(cls, candidate: type) -> Any:
-        for klass in candidate.__mro__:
-            if klass.__name__ == "Model" and klass.__module__.split(".", 1)[0] in ("keras", "tf_keras"):
-                return True
-        return NotImplemented
+        return True if keras_root(candidate, "Model") else NotImplemented
 
 
 @singledispatch

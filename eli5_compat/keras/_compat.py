@@ -10,16 +10,11 @@ import sys
 from types import ModuleType
 from typing import Any, List, Optional, Tuple
 
-_KERAS_ROOTS = ("keras", "tf_keras")
+from .._keras_classes import keras_root
 
 
 def _keras_root(obj: Any, base_name: str) -> Optional[str]:
-    """The top-level Keras package whose ``base_name`` class ``obj`` derives from."""
-    for cls in type(obj).__mro__:
-        root = cls.__module__.split(".", 1)[0]
-        if cls.__name__ == base_name and root in _KERAS_ROOTS:
-            return root
-    return None
+    return keras_root(type(obj), base_name)
 
 
 def is_keras_model(obj: Any) -> bool:
