@@ -26,7 +26,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "eager_only: needs eager execution (deselected in graph mode)")
     config.addinivalue_line("markers", "tooling: command-line and notebook tooling (deselected in graph mode)")
     config.addinivalue_line("markers", "graph_only: about graph mode itself (deselected in eager worlds)")
-    config.addinivalue_line("markers", "keras3_notebook: runs a notebook on Keras 3 whatever the world (once per CI)")
+    config.addinivalue_line("markers", "once: the same whatever the world (Keras 3 notebook, packaging): run once per CI")
 
 
 def pytest_collection_modifyitems(config, items):

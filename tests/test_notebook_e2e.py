@@ -12,7 +12,7 @@ import pytest
 
 from eli5_compat.cli import main
 
-pytestmark = [pytest.mark.tooling, pytest.mark.slow, pytest.mark.keras3_notebook]
+pytestmark = [pytest.mark.tooling, pytest.mark.slow, pytest.mark.once]
 
 REPO = Path(__file__).resolve().parents[1]
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
