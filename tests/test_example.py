@@ -23,6 +23,8 @@ EXAMPLES = REPO / "examples"
 sys.path.insert(0, str(EXAMPLES))
 import fashion_mnist_data  # noqa: E402
 
+pytestmark = pytest.mark.tooling  # the example runs eagerly; the loader needs no TensorFlow
+
 OFFLINE = {name: "http://127.0.0.1:9" for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")}
 NAMES = {"train": 60000, "t10k": 10000}
 
@@ -62,6 +64,7 @@ def offline(tmp_path, monkeypatch):
     return cache
 
 
+@pytest.mark.once
 def test_offline_without_debian_uses_the_shipped_sample(offline):
     said = []
     ((x_train, y_train), (x_test, y_test)), source = fashion_mnist_data.load_fashion_mnist(said.append)
@@ -74,6 +77,7 @@ def test_offline_without_debian_uses_the_shipped_sample(offline):
     assert not list(offline.iterdir()), "nothing half-written left in Keras's cache"
 
 
+@pytest.mark.once
 @pytest.mark.slow
 def test_empty_or_partial_cache_is_repaired_from_debian(offline, fake_debian, monkeypatch):
     monkeypatch.setattr(fashion_mnist_data, "DEBIAN", fake_debian)
@@ -94,6 +98,7 @@ def test_empty_or_partial_cache_is_repaired_from_debian(offline, fake_debian, mo
     assert keras_reads.stdout.strip().endswith("(60000, 28, 28) 9 9"), keras_reads.stderr[-2000:]
 
 
+@pytest.mark.once
 def test_a_complete_cache_is_used_without_network(offline):
     _full_dataset(offline)
     said = []
@@ -101,6 +106,7 @@ def test_a_complete_cache_is_used_without_network(offline):
     assert source.startswith("Keras's cache") and said == []
 
 
+@pytest.mark.once
 def test_a_file_with_the_wrong_number_of_items_is_not_trusted(offline, fake_debian, monkeypatch):
     monkeypatch.setattr(fashion_mnist_data, "DEBIAN", fake_debian)
     _full_dataset(offline)
@@ -116,6 +122,7 @@ def _readme_first_command():
     return block.strip()
 
 
+@pytest.mark.once
 def test_readme_first_command_needs_no_apt_and_installs_a_tensorflow():
     command = _readme_first_command()
     assert "apt" not in command
@@ -124,7 +131,6 @@ def test_readme_first_command_needs_no_apt_and_installs_a_tensorflow():
 
 
 @pytest.mark.slow
-@pytest.mark.eager_only
 def test_readme_first_command_runs_offline_after_a_failed_first_run(tmp_path):
     """The example part of the README's first command, as written, with this suite's Python."""
     run = shlex.split(_readme_first_command().split("&&")[-1])
