@@ -5,14 +5,17 @@ No network: the environment points HTTP(S) proxies at a closed local port
 is redirected to a folder the test controls (``fashion_mnist_data.DEBIAN``, patched in
 the process, or before the example runs in a subprocess). Keras's cache is
 ``$KERAS_HOME`` in a temporary folder, with the empty ``fashion-mnist`` folder a failed
-first run leaves behind.
+first run leaves behind. One test plays Keras's origin with a local HTTP server.
 """
+import functools
 import gzip
+import http.server
 import os
 import shlex
 import struct
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +99,26 @@ def test_empty_or_partial_cache_is_repaired_from_debian(offline, fake_debian, mo
         "print(x.shape, int(x[-1, 0, 0]), int(yt[-1]))")], env=dict(os.environ), capture_output=True, text=True,
         timeout=300)
     assert keras_reads.stdout.strip().endswith("(60000, 28, 28) 9 9"), keras_reads.stderr[-2000:]
+
+
+@pytest.mark.once
+def test_the_download_fills_the_cache(offline, fake_debian, monkeypatch):
+    """Keras's origin played by a local HTTP server holding the full-sized stand-ins."""
+    for name in OFFLINE:
+        monkeypatch.delenv(name)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(fake_debian))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setattr(fashion_mnist_data, "ORIGIN", "http://127.0.0.1:{}/".format(server.server_port))
+        ((x_train, y_train), _), source = fashion_mnist_data.load_fashion_mnist(lambda line: None)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert source.startswith("the download from http://127.0.0.1:")
+    assert (x_train[:, 0, 0] == y_train).all()
+    assert sorted(p.name for p in offline.iterdir()) == sorted(fashion_mnist_data.FILES)
+    assert not any(p.is_symlink() for p in offline.iterdir())
 
 
 @pytest.mark.once
