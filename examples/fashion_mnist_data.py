@@ -113,7 +113,7 @@ def _download(name: str, target: Path) -> None:
     handle, part = tempfile.mkstemp(prefix=name + ".", suffix=".part", dir=target.parent)
     try:
         with os.fdopen(handle, "wb") as out, \
-                urllib.request.urlopen(ORIGIN + name, timeout=DOWNLOAD_TIMEOUT) as response:
+                urllib.request.build_opener().open(ORIGIN + name, timeout=DOWNLOAD_TIMEOUT) as response:
             shutil.copyfileobj(response, out)
         os.replace(part, target)
     finally:
