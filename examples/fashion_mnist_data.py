@@ -20,6 +20,7 @@ No TensorFlow import here.
 from __future__ import annotations
 
 import gzip
+import http.client
 import os
 import shutil
 import tempfile
@@ -140,7 +141,7 @@ def _repair_cache(cache: Path, say: Callable[[str], None]) -> List[str]:
             continue
         try:
             _download(name, target)
-        except OSError as exc:  # URLError, timeouts and refused connections are OSErrors
+        except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, refused, cut short
             raise OSError("download of {} failed: {}".format(ORIGIN + name, exc)) from exc
         problem = _problem(target, count)
         if problem is not None:
