@@ -5,7 +5,8 @@ Worlds: Keras 3 (default), tf-keras (``TF_USE_LEGACY_KERAS=1``), and graph mode
 Tests marked ``eager_only`` describe eager-only features, and tests marked ``tooling``
 (the migrate and explain commands, notebooks) do not involve Keras' execution mode; both
 are deselected in graph mode, whose environment is legacy eli5's own. Tests marked
-``graph_only`` are about graph mode itself and run only there.
+``graph_only`` are about graph mode itself and run only there. Tests marked ``once`` give the
+same result in every eager world; .ci/run runs them only in the Keras 3 world.
 """
 import os
 
