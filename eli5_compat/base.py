@@ -5,7 +5,8 @@ They are built with ``attrs`` as eli5's own are (slotted, with attrs' ``__init__
 """
 from __future__ import annotations
 
-from typing import Optional
+import threading
+from typing import Any, Callable, Optional
 
 import attr
 
@@ -60,3 +61,44 @@ class Explanation:
         from .ipython import _explanation_html
 
         return _explanation_html(self)
+
+
+class Deferred:
+    """A value built by ``build()`` on first use, once, whichever thread asks first.
+
+    An :class:`Explanation` given ``image=Deferred(...)`` builds its image when ``image``
+    is first read (by attribute access, equality, repr, ``attr.asdict``, pickling or eli5's
+    formatters); after that the built value is stored in the field.
+    """
+
+    __slots__ = ("_build", "_lock", "_value")
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build: Optional[Callable[[], Any]] = build
+        self._lock = threading.Lock()
+        self._value: Any = None
+
+    def get(self) -> Any:
+        """The value, built on the first call."""
+        with self._lock:
+            if self._build is not None:
+                self._value = self._build()
+                self._build = None
+            return self._value
+
+
+def _deferred_field(cls: type, name: str) -> None:
+    # Replace the attrs slot ``name`` by a property over the same slot that resolves a Deferred.
+    slot = cls.__dict__[name]
+
+    def read(self: Any) -> Any:
+        value = slot.__get__(self, cls)
+        if isinstance(value, Deferred):
+            value = value.get()
+            slot.__set__(self, value)
+        return value
+
+    setattr(cls, name, property(read, slot.__set__, doc=slot.__doc__))
+
+
+_deferred_field(Explanation, "image")
