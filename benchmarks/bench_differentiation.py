@@ -1,13 +1,14 @@
 """The core's differentiation: tf.GradientTape vs tf.gradients, in one run per world, as ratios.
 
-    python benchmarks/bench_differentiation.py [--rounds-factor 3] [--only graph]
+    python benchmarks/bench_differentiation.py [--rounds-factor 3] [--only "graph mode"]
 
 For each world (Keras 3 and tf-keras in /work/main/.venv, graph mode with eager disabled on
 TF 2.15 in /work/main/.legacy-venv; pass other pythons with --keras3-python / --graph-python)
 a worker builds the Grad-CAM core twice on the same model, layer and signature, once with
 the tape (``_engine._USE_TAPE = True``, the default) and once with ``tf.gradients``, and then
-times the two compiled computations in interleaved rounds (one call of each per round), so a
-shared machine's drift affects both alike. A third entry calls the tape computation again
+times the two compiled computations in interleaved rounds (one call of each per round, the
+rounds run in one order and then in the reverse one), so a shared machine's drift and a slot's
+position in the round affect both alike. A third entry calls the tape computation again
 under another name: its ratio to the tape (an A/A comparison) is the noise of the measure.
 It also reports each computation's graph size (ops in the traced function; in graph mode, the
 ops added to the session graph by building it) and, through the public API, how many ops
@@ -68,6 +69,14 @@ def _compat_session(model):
     return _compat.v1_session(model)
 
 
+def _both_orders(fns, rounds):
+    """Median ms of each function over interleaved rounds run in one order and then in the
+    reverse order (geometric mean of the two), so a slot's position in the round cancels out."""
+    forward = interleaved_ms(fns, rounds)
+    backward = interleaved_ms(dict(reversed(list(fns.items()))), rounds)
+    return {key: (forward[key] * backward[key]) ** 0.5 for key in fns}
+
+
 def _growth(model, layer_name, doc, use_tape, calls=20):
     """Ops added to the default graph by calls 2..calls of explain_prediction (graph mode)."""
     import tensorflow as tf
@@ -109,7 +118,7 @@ def worker(out_path, factor):
             grads, grads_ops = _build_core(model, layer, docs, False)
             same = all(np.allclose(a, b, rtol=0, atol=1e-6) for a, b in zip(tape(), grads()))
             rounds = max(3, int(ROUNDS[(name, batch)] * factor))
-            ms = interleaved_ms({"gradients": grads, "tape": tape, "tape_again": tape}, rounds)
+            ms = _both_orders({"gradients": grads, "tape": tape, "tape_again": tape}, rounds)
             results.append({"model": name, "batch": batch, "rounds": rounds, "same_numbers": bool(same),
                             "gradients_ms": ms["gradients"], "tape_ms": ms["tape"],
                             "tape_again_ms": ms["tape_again"], "ratio": ms["tape"] / ms["gradients"],

@@ -139,8 +139,9 @@ def _build_graph(model: Any, layer: Any, specs: Any, output_index: int, logits: 
 # base; it would miss a path with only non-trainable variables, e.g. BatchNorm statistics.)
 # False: tf.gradients over the same traced graph, kept as the baseline that
 # benchmarks/bench_differentiation.py measures the tape against. In Keras 3, tf-keras and graph
-# mode (TF 2.15) the two build graphs of the same size (one op apart) and their per-call times
-# differ by no more than the benchmark's A/A noise, so the tape is used everywhere.
+# mode (TF 2.15) the tape's graph is tf.gradients' minus one unused MatMul (the gradient for
+# the head's kernel) and per-call times differ by no more than the benchmark's A/A noise, so
+# the tape is used everywhere.
 _USE_TAPE = True
 
 
