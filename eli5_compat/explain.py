@@ -18,20 +18,23 @@ class _AnyKerasModel(abc.ABC):
 
 
 @singledispatch
-def explain_prediction(estimator: Any, doc: Any, **kwargs: Any) -> Explanation:
+def explain_prediction(estimator: Any, doc: Any, *args: Any, **kwargs: Any) -> Explanation:
     """Explain one prediction of ``estimator`` on ``doc``.
 
     Keras models get a Grad-CAM explanation (see
-    :func:`eli5_compat.keras.explain_prediction.explain_prediction_keras`). Other
+    :func:`eli5_compat.keras.explain_prediction.explain_prediction_keras`); as in eli5 0.11,
+    its ``targets``, ``layer`` and ``image`` may also be given by position. Other
     estimators are passed on to an installed ``eli5``; without one an ImportError says so.
     """
     from ._fallback import legacy_attribute
 
-    return legacy_attribute("explain_prediction")(estimator, doc, **kwargs)
+    return legacy_attribute("explain_prediction")(estimator, doc, *args, **kwargs)
 
 
 @explain_prediction.register(_AnyKerasModel)
-def _explain_keras(estimator: Any, doc: Any, **kwargs: Any) -> Explanation:
+def _explain_keras(*args: Any, **kwargs: Any) -> Explanation:
+    # eli5 0.11 registered explain_prediction_keras itself: every argument, positional or
+    # not, reaches it unchanged, and its own TypeErrors (too many, duplicates) reach the caller.
     from .keras.explain_prediction import explain_prediction_keras
 
-    return explain_prediction_keras(estimator, doc, **kwargs)
+    return explain_prediction_keras(*args, **kwargs)

@@ -7,7 +7,8 @@
 2. A real photo: scikit-learn ships two photos (china.jpg, a temple; flower.jpg). A small
    fully convolutional CNN learns to tell patches of one from the other; Grad-CAM of the class
    "flower" on a side-by-side composite of both photos should light up the flower half.
-Needs scikit-learn (for the photos) and Fashion-MNIST (keras.datasets, or Debian's copy).
+Needs scikit-learn (for the photos); Fashion-MNIST comes from examples/fashion_mnist_data.py
+(the full dataset; the gallery is not meant to be made from the shipped sample).
 """
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ from tensorflow import keras  # noqa: E402
 import eli5_compat as eli5  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fashion_mnist_gradcam import CLASS_LABELS, build_model, load_fashion_mnist  # noqa: E402
+from fashion_mnist_data import load_fashion_mnist  # noqa: E402
+from fashion_mnist_gradcam import CLASS_LABELS, build_model  # noqa: E402
 
 
 def enlarge(image: Image.Image, scale: int) -> Image.Image:
@@ -33,7 +35,8 @@ def enlarge(image: Image.Image, scale: int) -> Image.Image:
 
 
 def fashion_gallery(out: Path, epochs: int) -> None:
-    (x_train, y_train), (x_test, y_test) = load_fashion_mnist()
+    ((x_train, y_train), (x_test, y_test)), source = load_fashion_mnist()
+    print("Fashion-MNIST from {}".format(source))
     x_train, x_test = x_train.reshape(-1, 28, 28, 1) / 255.0, x_test.reshape(-1, 28, 28, 1) / 255.0
     model = build_model()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])

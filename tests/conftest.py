@@ -5,7 +5,8 @@ Worlds: Keras 3 (default), tf-keras (``TF_USE_LEGACY_KERAS=1``), and graph mode
 Tests marked ``eager_only`` describe eager-only features, and tests marked ``tooling``
 (the migrate and explain commands, notebooks) do not involve Keras' execution mode; both
 are deselected in graph mode, whose environment is legacy eli5's own. Tests marked
-``graph_only`` are about graph mode itself and run only there.
+``graph_only`` are about graph mode itself and run only there. Tests marked ``once`` give the
+same result in every eager world; .ci/run runs them only in the Keras 3 world.
 """
 import os
 
@@ -26,7 +27,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "eager_only: needs eager execution (deselected in graph mode)")
     config.addinivalue_line("markers", "tooling: command-line and notebook tooling (deselected in graph mode)")
     config.addinivalue_line("markers", "graph_only: about graph mode itself (deselected in eager worlds)")
-    config.addinivalue_line("markers", "keras3_notebook: runs a notebook on Keras 3 whatever the world (once per CI)")
+    config.addinivalue_line("markers", "once: the same whatever the world (Keras 3 notebook, packaging): run once per CI")
 
 
 def pytest_collection_modifyitems(config, items):

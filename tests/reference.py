@@ -24,6 +24,20 @@ def tape_terms(split_forward, x, target=None):
     return activations[0].numpy(), grads[0].numpy(), float(score.numpy()), chosen
 
 
+def two_stage_terms(to_activations, to_scores, x, target=None):
+    """Like :func:`tape_terms` for a forward pass split in two: ``to_activations(x)`` then
+    ``to_scores(activations)``. The tape watches the activations before the second stage runs,
+    so it records that stage even when its layers are frozen (no trainable variables)."""
+    activations = tf.convert_to_tensor(to_activations(tf.convert_to_tensor(x)))
+    with tf.GradientTape() as tape:
+        tape.watch(activations)
+        scores = to_scores(activations)
+        chosen = int(np.argmax(scores[0].numpy())) if target is None else target
+        score = scores[0, chosen]
+    grads = tape.gradient(score, activations)
+    return activations[0].numpy(), grads[0].numpy(), float(score.numpy()), chosen
+
+
 def gradcam_map(activations, grads):
     """eli5 0.11's formula: grads / max(||grads||, 1e-6), spatial mean, weighted sum, ReLU, / (max + 1e-7)."""
     grads = grads.astype(np.float64)

@@ -99,3 +99,36 @@ def test_docs_are_not_changed(model, docs):
     before = docs.copy()
     eli5.explain_predictions(model, docs, batch_size=2, progress=False)
     np.testing.assert_array_equal(docs, before)
+
+
+def test_images_built_on_first_read_equal_the_single_call(model, docs):
+    import pickle
+    import threading
+
+    import attr
+    from PIL import Image
+
+    buffer = docs.copy()
+    many = eli5.explain_predictions(model, buffer, batch_size=4, progress=False)
+    buffer[:] = 0  # a caller reusing its buffer: the images still show the docs as they were
+    singles = [eli5.explain_prediction(model, docs[i:i + 1]) for i in range(len(docs))]
+    seen = [None] * len(many)
+
+    def read(i):
+        seen[i] = many[i].image
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(len(many))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for expl, single, image in zip(many, singles, seen):
+        assert type(image) is type(single.image) and isinstance(image, Image.Image)
+        assert image is expl.image  # built once, then kept
+        assert (image.mode, image.size, image.tobytes()) == (single.image.mode, single.image.size,
+                                                            single.image.tobytes())
+    fresh = eli5.explain_predictions(model, docs, batch_size=4, progress=False)
+    assert attr.asdict(fresh[2])["image"].tobytes() == singles[2].image.tobytes()  # asdict reads it too
+    back = pickle.loads(pickle.dumps(fresh[3]))
+    assert back.image.tobytes() == singles[3].image.tobytes()
+    assert repr(fresh[5]).endswith("image=%r)" % (fresh[5].image,))

@@ -58,3 +58,12 @@ def test_keras_models_never_go_to_eli5(fake_eli5, keras):
                               keras.layers.Dense(2, activation="softmax")])
     expl = eli5_compat.explain_prediction(model, np.zeros((1, 6, 6, 1)))
     assert expl.method == "Grad-CAM" and fake_eli5 == []
+
+
+def test_positional_arguments_pass_through_to_eli5(monkeypatch):
+    seen = []
+    fake = types.ModuleType("eli5")
+    fake.explain_prediction = lambda est, doc, *args, **kw: seen.append((args, kw)) or "prediction"
+    monkeypatch.setitem(sys.modules, "eli5", fake)
+    assert eli5_compat.explain_prediction(LinearModel(), np.zeros(3), 5, top=2) == "prediction"
+    assert seen == [((5,), {"top": 2})]

@@ -345,3 +345,76 @@ def test_concurrent_calls_equal_serial_calls_and_leave_the_model_alone(nested):
     for now, before in zip(model.get_weights(), weights_before):
         np.testing.assert_array_equal(now, before)
     assert [type(lay).__name__ for lay in model.layers] == ["Functional", "GlobalAveragePooling2D", "Dense"]
+
+
+# --- unsuitable layers reached through nesting (issue 10, item 5) ---------------------------
+
+@pytest.fixture(scope="module")
+def squeeze_excite(keras):
+    """An EfficientNet-like base whose squeeze-and-excitation layers have no spatial axes."""
+    L = keras.layers
+    base_in = L.Input((10, 10, 3))
+    x = L.Conv2D(4, 3, activation="relu", name="top_conv")(base_in)
+    s = L.GlobalAveragePooling2D(name="se_squeeze")(x)
+    s = L.Dense(2, activation="relu", name="se_reduce")(s)
+    s = L.Reshape((1, 1, 4), name="se_reshape")(L.Dense(4, activation="sigmoid", name="se_expand")(s))
+    base = keras.Model(base_in, L.Multiply(name="se_excite")([x, s]), name="effnet_like")
+    model = keras.Sequential([L.Input((10, 10, 3)), base, L.GlobalAveragePooling2D(name="pool"),
+                              L.Dense(3, activation="softmax", name="head")], name="se_model")
+    return seeded(model, 12), base, np.random.default_rng(3).random((1, 10, 10, 3)).astype("float32")
+
+
+@pytest.mark.parametrize("form", ["name", "path", "instance"])
+def test_nested_layer_without_spatial_axes_names_layer_shape_and_a_candidate(squeeze_excite, form):
+    model, base, doc = squeeze_excite
+    layer = {"name": "se_reduce", "path": "effnet_like/se_reduce", "instance": base.get_layer("se_reduce")}[form]
+    with pytest.raises(ValueError) as caught:
+        eli5.explain_prediction(model, doc, layer=layer)
+    assert str(caught.value) == (
+        "Can not perform Grad-CAM on layer 'effnet_like/se_reduce' (Dense, inside a nested model): "
+        "its output shape is (None, 2), not a 4-D (batch, height, width, channels) feature map. "
+        "Choose a layer that outputs such a feature map, e.g. the last Conv2D or activation before the "
+        "global pooling. The nearest suitable layer is 'effnet_like/top_conv' (output shape "
+        "(None, 8, 8, 4)): pass layer='effnet_like/top_conv'."
+    )
+    suggested = eli5.explain_prediction(model, doc, layer="effnet_like/top_conv")  # the advice works
+    assert _heat(suggested).shape == (8, 8)
+
+
+def test_nested_pooling_layer_is_named_too(squeeze_excite):
+    model, _, doc = squeeze_excite
+    with pytest.raises(ValueError) as caught:
+        eli5.explain_prediction(model, doc, layer="se_squeeze")
+    assert str(caught.value).startswith(
+        "Can not perform Grad-CAM on layer 'effnet_like/se_squeeze' (GlobalAveragePooling2D, inside a "
+        "nested model): its output shape is (None, 4), not a 4-D (batch, height, width, channels) feature map."
+    )
+
+
+def test_nested_base_without_any_suitable_layer_points_to_the_summaries(keras):
+    L = keras.layers
+    base_in = L.Input((6, 6, 1))
+    base = keras.Model(base_in, L.Dense(3, name="only_dense")(L.Flatten(name="flat")(base_in)), name="dense_base")
+    inp = L.Input((6, 6, 1))
+    conv = L.Conv2D(2, 3, name="conv")(inp)
+    out = L.Dense(2, activation="softmax", name="head")(
+        L.Concatenate(name="cat")([base(inp), L.Flatten(name="flat_top")(conv)]))
+    model = seeded(keras.Model(inp, out, name="no_candidate"), 4)
+    with pytest.raises(ValueError) as caught:
+        eli5.explain_prediction(model, np.zeros((1, 6, 6, 1), "float32"), layer="dense_base/only_dense")
+    assert str(caught.value) == (
+        "Can not perform Grad-CAM on layer 'dense_base/only_dense' (Dense, inside a nested model): "
+        "its output shape is (None, 3), not a 4-D (batch, height, width, channels) feature map. "
+        "Choose a layer that outputs such a feature map, e.g. the last Conv2D or activation before the "
+        "global pooling. See model.summary() and the nested model's summary() for candidates."
+    )
+
+
+@pytest.mark.parametrize("layer", ["pool", "head", -1, "instance"])
+def test_top_level_unsuitable_layer_keeps_eli5_011_message(squeeze_excite, layer):
+    model, _, doc = squeeze_excite
+    if layer == "instance":
+        layer = model.get_layer("pool")  # a top-level layer passed as an instance
+    with pytest.raises(ValueError) as caught:
+        eli5.explain_prediction(model, doc, layer=layer)
+    assert str(caught.value) == "Can not perform Grad-CAM on the retrieved activation layer"

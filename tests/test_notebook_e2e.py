@@ -1,29 +1,44 @@
 """The seed tutorial as users have it, migrated and executed end to end on Keras 3 (real Fashion-MNIST).
 
-Needs Debian's dataset-fashion-mnist files (.ci/run installs them); Keras reads them offline
-through $KERAS_HOME. Trains the tutorial's CNN for its 8 epochs: a few minutes on 2 cores.
+No network and no system package: Keras's cache ($KERAS_HOME) is filled from the real
+Fashion-MNIST sample shipped with the examples (4,000 training, 1,000 test images). The
+tutorial picks a test image with ``np.random.choice(range(10000))``, so the cache's test
+split is the sample's 1,000 test images repeated ten times (accuracy is that of the 1,000).
+Trains the tutorial's CNN for its 8 epochs.
 """
-import os
 import shutil
+import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from eli5_compat.cli import main
 
-pytestmark = [pytest.mark.tooling, pytest.mark.slow, pytest.mark.keras3_notebook]
+pytestmark = [pytest.mark.tooling, pytest.mark.slow, pytest.mark.once]
 
 REPO = Path(__file__).resolve().parents[1]
-FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+sys.path.insert(0, str(REPO / "examples"))
+from fashion_mnist_data import SAMPLE, read_idx, write_idx  # noqa: E402
+
 IMAGE_CELLS = ("show_image(image)", "ax2.imshow(heatmap")
+TEST_REPEATS = 10
+ACCURACY_FLOOR = 0.7
+
+
+def _keras_cache_from_sample(cache: Path) -> None:
+    cache.mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+        shutil.copy(SAMPLE / name, cache / name)
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        data = read_idx(SAMPLE / name)
+        write_idx(cache / name, np.concatenate([data] * TEST_REPEATS))
 
 
 def test_legacy_tutorial_runs_after_migration(tmp_path, monkeypatch):
-    assert FASHION_MNIST.is_dir(), "install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist)"
     keras_home = tmp_path / "keras_home"
-    (keras_home / "datasets").mkdir(parents=True)
-    (keras_home / "datasets" / "fashion-mnist").symlink_to(FASHION_MNIST)
+    _keras_cache_from_sample(keras_home / "datasets" / "fashion-mnist")
     monkeypatch.setenv("KERAS_HOME", str(keras_home))
     monkeypatch.delenv("TF_USE_LEGACY_KERAS", raising=False)  # the notebook runs on Keras 3
     # The kernel gets a user's environment, not the suite's reproducibility settings
@@ -50,4 +65,5 @@ def test_legacy_tutorial_runs_after_migration(tmp_path, monkeypatch):
     assert "Explanation Method : Grad-CAM" in text
     assert "Explanation Object : <class 'eli5_compat.base.Explanation'>" in text
     accuracy = float(text.split("Test Accuracy : ")[1].split()[0])
-    assert accuracy > 0.85, "the tutorial's CNN trained for real"
+    print("tutorial CNN, 8 epochs on the sample: test accuracy {:.4f}".format(accuracy))
+    assert accuracy > ACCURACY_FLOOR, "the tutorial's CNN trained for real on the sample (chance: 0.1)"

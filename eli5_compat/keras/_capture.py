@@ -3,14 +3,16 @@
 While a model is traced (inside ``tf.function`` or a TF1 graph) a thread-local profile
 hook watches calls to ``Layer.__call__`` and keeps the value returned by the outermost
 call of each watched layer. The values are graph tensors, so the caller can differentiate
-with respect to them with ``tf.gradients``. Nothing is set on the model or on Keras, and
-other threads are not affected: ``sys.setprofile`` is per thread.
+with respect to them. ``on_output`` sees each value the moment the layer returns it, before
+any later layer consumes it: the place to ``tape.watch`` it so that a ``tf.GradientTape``
+records everything computed from it, also through frozen layers. Nothing is set on the
+model or on Keras, and other threads are not affected: ``sys.setprofile`` is per thread.
 """
 from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, List, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 _CALL = "__call__"
 
@@ -27,8 +29,12 @@ class LayerCalls:
 
 
 @contextmanager
-def record_layer_calls(watch: Callable[[Any], bool]) -> Iterator[LayerCalls]:
-    """Within the block, record the outputs of every layer for which ``watch(layer)`` is true."""
+def record_layer_calls(watch: Callable[[Any], bool],
+                       on_output: Optional[Callable[[Any], None]] = None) -> Iterator[LayerCalls]:
+    """Within the block, record the outputs of every layer for which ``watch(layer)`` is true.
+
+    ``on_output(value)`` (optional) is called with each recorded value as the layer returns it.
+    """
     record = LayerCalls()
     open_frames: Dict[int, List[Any]] = {}
     previous = sys.getprofile()
@@ -49,6 +55,8 @@ def record_layer_calls(watch: Callable[[Any], bool]) -> Iterator[LayerCalls]:
                 stack.pop()
                 if not stack:
                     record.calls.append((owner, arg))
+                    if on_output is not None:
+                        on_output(arg)
 
     sys.setprofile(hook)
     try:

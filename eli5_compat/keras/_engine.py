@@ -11,6 +11,7 @@ until :func:`clear_cache` is called.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import weakref
@@ -131,25 +132,51 @@ def _build_graph(model: Any, layer: Any, specs: Any, output_index: int, logits: 
     return placeholders, target_ph, fetches, session
 
 
+# How the core differentiates. True (every world): a tf.GradientTape that is active during
+# the forward pass and watches the explained layer's output the moment that layer returns it,
+# so the tape records every op computed from it whatever the variables on the way. (Keras'
+# trainable=False leaves the tf.Variables trainable, so a default tape would also see a frozen
+# base; it would miss a path with only non-trainable variables, e.g. BatchNorm statistics.)
+# False: tf.gradients over the same traced graph, kept as the baseline that
+# benchmarks/bench_differentiation.py measures the tape against. In Keras 3, tf-keras and graph
+# mode (TF 2.15) the tape's graph is tf.gradients' minus one unused MatMul (the gradient for
+# the head's kernel) and per-call times differ by no more than the benchmark's A/A noise, so
+# the tape is used everywhere.
+_USE_TAPE = True
+
+
 def _trace(
     model: Any, layer: Any, xs: List[tf.Tensor], targets: tf.Tensor, output_index: int, logits: bool
 ) -> Tuple[tf.Tensor, ...]:
     """Build the Grad-CAM graph for one forward pass (called while tracing)."""
-    with record_layer_calls(lambda obj: obj is layer) as record:
-        outputs = model(xs[0] if len(xs) == 1 else xs, training=False)
-    activation = _single_output(layer, record.outputs_of(layer))
-    scores_of_all = _pick_output(outputs, output_index)
-    if logits:
-        scores_of_all = _logits_before_softmax(scores_of_all)
-    chosen = tf.where(targets < 0, tf.argmax(scores_of_all, axis=-1, output_type=tf.int64), targets)
-    scores = tf.gather(scores_of_all, chosen, batch_dims=1)
-    grads = tf.gradients(scores, [activation])[0]
+    tape = tf.GradientTape(watch_accessed_variables=False) if _USE_TAPE else None
+    watch = None if tape is None else (lambda value: _watch(tape, value))
+    with tape if tape is not None else contextlib.nullcontext():
+        with record_layer_calls(lambda obj: obj is layer, on_output=watch) as record:
+            outputs = model(xs[0] if len(xs) == 1 else xs, training=False)
+        activation = _single_output(layer, record.outputs_of(layer))
+        scores_of_all = _pick_output(outputs, output_index)
+        if logits:
+            scores_of_all = _logits_before_softmax(scores_of_all)
+        chosen = tf.where(targets < 0, tf.argmax(scores_of_all, axis=-1, output_type=tf.int64), targets)
+        scores = tf.gather(scores_of_all, chosen, batch_dims=1)
+    if tape is not None:
+        grads = tape.gradient(scores, activation)
+    else:
+        grads = tf.gradients(scores, [activation])[0]
     if grads is None:
         raise ValueError(_NO_GRADIENT + " ys: {}. xs: {}. grads: {}".format(scores, [activation], grads))
     rank = len(activation.shape)
     grads = tf.math.l2_normalize(grads, axis=list(range(1, rank)))
     weights = tf.reduce_mean(grads, axis=list(range(1, rank - 1)))
     return activation, grads, weights, chosen, scores
+
+
+def _watch(tape: tf.GradientTape, value: Any) -> None:
+    # Runs inside the profile hook: must not raise. Non-float or non-tensor outputs are
+    # rejected later by _single_output with a clear message.
+    if isinstance(value, tf.Tensor) and value.dtype.is_floating:
+        tape.watch(value)
 
 
 def _single_output(layer: Any, outputs: List[Any]) -> tf.Tensor:

@@ -28,7 +28,9 @@ def resolve_layer(model: Any, layer: Any, required_ranks: Tuple[int, ...], rank_
         raise TypeError("Invalid layer (must be str, int, keras.layers.Layer, or None): %s" % (layer,))
     if _is_suitable(chosen, required_ranks, rank_of):
         return chosen
-    raise ValueError("Can not perform Grad-CAM on the retrieved activation layer")
+    if any(lay is chosen for lay in model.layers):  # a layer eli5 0.11 could reach: its message
+        raise ValueError("Can not perform Grad-CAM on the retrieved activation layer")
+    raise ValueError(_nested_unsuitable_message(model, chosen, required_ranks, rank_of))
 
 
 def find_layer(model: Any, name: str) -> Any:
@@ -104,3 +106,49 @@ def _is_suitable(layer: Any, required_ranks: Tuple[int, ...], rank_of: RankOf) -
     if _compat.is_input_layer(layer):
         return False
     return rank_of(layer) in required_ranks
+
+
+def _nested_unsuitable_message(model: Any, chosen: Any, required_ranks: Tuple[int, ...],
+                               rank_of: RankOf) -> str:
+    paths = {id(lay): path for path, lay in _all_layers(model)}
+    where = paths.get(id(chosen), chosen.name)
+    message = (
+        f"Can not perform Grad-CAM on layer {where!r} ({type(chosen).__name__}, inside a nested "
+        f"model): its output shape is {_shape_text(chosen)}, not {_wanted_text(required_ranks)}. "
+        f"Choose a layer that outputs such a feature map, e.g. the last Conv2D or activation "
+        f"before the global pooling."
+    )
+    candidate = _nearest_suitable(model, chosen, required_ranks, rank_of)
+    if candidate is None:
+        return message + " See model.summary() and the nested model's summary() for candidates."
+    path = paths[id(candidate)]
+    return message + (f" The nearest suitable layer is {path!r} (output shape "
+                      f"{_shape_text(candidate)}): pass layer={path!r}.")
+
+
+def _nearest_suitable(model: Any, chosen: Any, required_ranks: Tuple[int, ...],
+                      rank_of: RankOf) -> Optional[Any]:
+    """The suitable layer closest to ``chosen`` among its siblings, preferring earlier ones."""
+    for _, lay in _all_layers(model):
+        siblings = list(getattr(lay, "layers", None) or [])
+        if not any(s is chosen for s in siblings):
+            continue
+        at = next(i for i, s in enumerate(siblings) if s is chosen)
+        order = siblings[at - 1::-1] if at else []
+        for candidate in order + siblings[at + 1:]:
+            if _is_suitable(candidate, required_ranks, rank_of):
+                return candidate
+    return None
+
+
+def _shape_text(layer: Any) -> str:
+    try:
+        return str(_compat.shape_tuple(layer.output))
+    except (AttributeError, ValueError, RuntimeError, TypeError):
+        return "unknown (no single symbolic output)"
+
+
+def _wanted_text(required_ranks: Tuple[int, ...]) -> str:
+    kinds = {3: "a 3-D (batch, steps, channels)", 4: "a 4-D (batch, height, width, channels)"}
+    return " or ".join(kinds.get(r, f"a {r}-D (batch, spatial axes..., channels)") for r in required_ranks) + \
+        " feature map"

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import numbers
+import threading
 from typing import Any, Iterable, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 
-from ..base import Explanation
+from ..base import Deferred, Explanation
 from . import _inputs, _model
 from ._engine import compute_terms
 from .explain_prediction import (LayerSpec, OutputSpec, _maybe_image, choose_layer,
@@ -113,10 +114,33 @@ class _Plan:
         self._validate(parts)
         arrays = _inputs.as_model_arrays(self.model, parts)
         terms = compute_terms(self.model, self.layer, arrays, chosen, self.index, logits)
-        images = _inputs.docs_to_images(parts[self.which], self.model)
+        images = _BatchImages(parts[self.which], self.model)
         heatmaps = gradcam_maps(terms.weights, terms.activations)
         for i in range(count):
-            yield image_explanation(self.model, images[i], terms.targets[i], terms.scores[i], heatmaps[i])
+            image = Deferred(lambda i=i: images.get(i))
+            yield image_explanation(self.model, image, terms.targets[i], terms.scores[i], heatmaps[i])
+
+
+class _BatchImages:
+    """The PIL images of one batch, built together when the first of them is read.
+
+    Building a PIL image per input costs as much as a tenth of the Grad-CAM itself on small
+    models, and many batch users read only the heatmaps. The pixels are copied at once (so a
+    caller reusing its buffer changes nothing) and released once the images exist.
+    """
+
+    def __init__(self, pixels: np.ndarray, model: Any) -> None:
+        self._pixels: Optional[np.ndarray] = np.array(pixels, copy=True)
+        self._model: Any = model
+        self._images: List[Any] = []
+        self._lock = threading.Lock()
+
+    def get(self, i: int) -> Any:
+        with self._lock:
+            if self._pixels is not None:
+                self._images = _inputs.docs_to_images(self._pixels, self._model)
+                self._pixels = self._model = None
+            return self._images[i]
 
 
 class _TargetSource:
