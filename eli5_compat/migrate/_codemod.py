@@ -49,8 +49,10 @@ def _compat_path(module: str) -> str:
 class _Migrator(cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self) -> None:
+    def __init__(self, target: str = "keras3") -> None:
         super().__init__()
+        self.keras3 = target == "keras3"
+        self._why_eager = "Keras 3 needs eager execution" if self.keras3 else "eli5_compat runs in eager mode"
         self.findings: List[Finding] = []
         self.backend_aliases: Set[str] = set(_BACKENDS)
         self.disabler_names: Set[str] = set()
@@ -143,7 +145,7 @@ class _Migrator(cst.CSTTransformer):
             if removed:
                 pending.extend(statement.leading_lines)  # type: ignore[attr-defined]
                 pending.append(cst.EmptyLine(comment=cst.Comment(
-                    "# eli5-compat migrate: removed {} (Keras 3 needs eager execution)".format(removed))))
+                    "# eli5-compat migrate: removed {} ({})".format(removed, self._why_eager))))
                 continue
             if pending:
                 statement = statement.with_changes(leading_lines=[*pending, *statement.leading_lines])  # type: ignore[attr-defined]
@@ -165,7 +167,7 @@ class _Migrator(cst.CSTTransformer):
     # compile(optimizer, loss, metrics) --------------------------------------------------------
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         func = updated.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value == "compile"):
+        if not (self.keras3 and isinstance(func, cst.Attribute) and func.attr.value == "compile"):
             return updated
         positional = [a for a in updated.args if a.keyword is None and not a.star]
         if len(positional) < 3 or any(a.keyword is not None or a.star for a in updated.args[:len(positional)]):
@@ -185,6 +187,8 @@ class _Migrator(cst.CSTTransformer):
     # hazards reported, not rewritten ----------------------------------------------------------
     def visit_Attribute(self, node: cst.Attribute) -> None:
         attr = node.attr.value
+        if not self.keras3:
+            return
         if attr == "output_shape":
             self._note(node, "ERROR", "`.output_shape` was removed from many Keras 3 layers and models: use "
                                       "`layer.output.shape` (or `model.outputs[0].shape`).")
@@ -205,10 +209,10 @@ class _Migrator(cst.CSTTransformer):
                                         "tensors directly (`.numpy()`).".format(name))
 
 
-def migrate_python(source: str) -> "tuple[str, List[Finding]]":
-    """Rewrite Python source; raises libcst.ParserSyntaxError when it does not parse."""
+def migrate_python(source: str, target: str = "keras3") -> "tuple[str, List[Finding]]":
+    """Rewrite Python source for ``target``; raises libcst.ParserSyntaxError when it does not parse."""
     wrapper = MetadataWrapper(cst.parse_module(source))
-    migrator = _Migrator()
+    migrator = _Migrator(target)
     new = wrapper.visit(migrator)
     findings = sorted(migrator.findings, key=lambda f: (f.line, f.column))
     return new.code, findings

@@ -9,7 +9,7 @@ import libcst as cst
 
 from . import _magics
 from ._codemod import migrate_python
-from ._report import Finding
+from ._report import Finding, check_target
 
 
 class MigrationError(Exception):
@@ -24,34 +24,45 @@ class Migrated:
     changed: bool = False
     text: Optional[str] = None
     notebook: Any = None
+    target: str = "keras3"
 
 
-def migrate_cell(source: str, cell_magics_allowed: bool = True) -> Tuple[str, List[Finding]]:
-    """Migrate the code of one notebook cell (IPython lines pass through, eli5 installs are fixed)."""
+def migrate_cell(source: str, cell_magics_allowed: bool = True, target: str = "keras3"
+                 ) -> Tuple[str, List[Finding]]:
+    """Migrate the code of one notebook cell (IPython lines pass through, eli5 installs are fixed).
+
+    ``target`` is ``"keras3"`` (default) or ``"tf-keras"`` (only eli5 and the eager switch change).
+    """
+    check_target(target)
     if cell_magics_allowed and _magics.is_cell_magic(source):
         return source, []
     source, install_findings = _magics.rewrite_installs(source)
     masked, originals = _magics.mask(source)
     try:
-        new, findings = migrate_python(masked)
+        new, findings = migrate_python(masked, target)
     except cst.ParserSyntaxError as exc:
         raise MigrationError("syntax error at line {}, column {}: {}".format(
             exc.raw_line, exc.raw_column + 1, exc.message)) from None
     return _magics.unmask(new, originals), sorted(install_findings + findings, key=lambda f: (f.line, f.column))
 
 
-def migrate_source(text: str) -> Migrated:
-    """Migrate a Python file's text."""
+def migrate_source(text: str, target: str = "keras3") -> Migrated:
+    """Migrate a Python file's text for ``target`` (``"keras3"`` or ``"tf-keras"``)."""
+    check_target(target)
     try:
-        new, findings = migrate_python(text)
+        new, findings = migrate_python(text, target)
     except cst.ParserSyntaxError as exc:
         raise MigrationError("syntax error at line {}, column {}: {}".format(
             exc.raw_line, exc.raw_column + 1, exc.message)) from None
-    return Migrated(findings=findings, changed=new != text, text=new)
+    return Migrated(findings=findings, changed=new != text, text=new, target=target)
 
 
-def migrate_notebook(notebook: Any) -> Migrated:
-    """Migrate an nbformat v4 notebook; cells that need no change are left exactly as they were."""
+def migrate_notebook(notebook: Any, target: str = "keras3") -> Migrated:
+    """Migrate an nbformat v4 notebook for ``target`` (``"keras3"`` or ``"tf-keras"``).
+
+    Cells that need no change are left exactly as they were.
+    """
+    check_target(target)
     if notebook.get("nbformat") != 4:
         raise MigrationError("unsupported notebook format version {} (nbformat 4 is supported)".format(
             notebook.get("nbformat")))
@@ -62,14 +73,14 @@ def migrate_notebook(notebook: Any) -> Migrated:
         if cell.get("cell_type") != "code":
             continue
         try:
-            new, found = migrate_cell(cell.source)
+            new, found = migrate_cell(cell.source, target=target)
         except MigrationError as exc:
             raise MigrationError("cell {}: {}".format(number, exc)) from None
         findings.extend(f.located("", number) for f in found)
         if new != cell.source:
             cell.source = new
             changed = True
-    return Migrated(findings=findings, changed=changed, notebook=result)
+    return Migrated(findings=findings, changed=changed, notebook=result, target=target)
 
 
 def cell_sources(notebook: Any) -> List[Tuple[int, str]]:
