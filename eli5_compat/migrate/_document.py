@@ -9,6 +9,7 @@ import libcst as cst
 
 from . import _magics
 from ._codemod import migrate_python
+from ._names import CodeState
 from ._report import Finding, check_target
 
 
@@ -33,13 +34,17 @@ def migrate_cell(source: str, cell_magics_allowed: bool = True, target: str = "k
 
     ``target`` is ``"keras3"`` (default) or ``"tf-keras"`` (only eli5 and the eager switch change).
     """
-    check_target(target)
+    return _migrate_code(source, check_target(target), CodeState(), cell_magics_allowed)
+
+
+def _migrate_code(source: str, target: str, state: CodeState, cell_magics_allowed: bool = True
+                  ) -> Tuple[str, List[Finding]]:
     if cell_magics_allowed and _magics.is_cell_magic(source):
         return source, []
     source, install_findings = _magics.rewrite_installs(source)
     masked, originals = _magics.mask(source)
     try:
-        new, findings = migrate_python(masked, target)
+        new, findings = migrate_python(masked, target, state)
     except cst.ParserSyntaxError as exc:
         raise MigrationError("syntax error at line {}, column {}: {}".format(
             exc.raw_line, exc.raw_column + 1, exc.message)) from None
@@ -47,20 +52,31 @@ def migrate_cell(source: str, cell_magics_allowed: bool = True, target: str = "k
 
 
 def migrate_source(text: str, target: str = "keras3") -> Migrated:
-    """Migrate a Python file's text for ``target`` (``"keras3"`` or ``"tf-keras"``)."""
+    """Migrate a Python file's text for ``target`` (``"keras3"`` or ``"tf-keras"``).
+
+    A script with notebook syntax (``!cmd``, ``%magic``, ``%%cell`` lines) is migrated like a
+    notebook cell: those lines are kept as they are, ``!pip install eli5`` installs eli5-compat.
+    A byte-order mark is kept.
+    """
     check_target(target)
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    body = text[len(bom):]
     try:
-        new, findings = migrate_python(text, target)
+        new, findings = migrate_python(body, target, CodeState())
     except cst.ParserSyntaxError as exc:
-        raise MigrationError("syntax error at line {}, column {}: {}".format(
-            exc.raw_line, exc.raw_column + 1, exc.message)) from None
+        if not _magics.has_ipython_lines(body):
+            raise MigrationError("syntax error at line {}, column {}: {}".format(
+                exc.raw_line, exc.raw_column + 1, exc.message)) from None
+        new, findings = _migrate_code(body, target, CodeState(), cell_magics_allowed=False)
+    new = bom + new
     return Migrated(findings=findings, changed=new != text, text=new, target=target)
 
 
 def migrate_notebook(notebook: Any, target: str = "keras3") -> Migrated:
     """Migrate an nbformat v4 notebook for ``target`` (``"keras3"`` or ``"tf-keras"``).
 
-    Cells that need no change are left exactly as they were.
+    Cells are migrated in order and share what earlier cells imported. Cells that need no change
+    are left exactly as they were.
     """
     check_target(target)
     if notebook.get("nbformat") != 4:
@@ -69,11 +85,12 @@ def migrate_notebook(notebook: Any, target: str = "keras3") -> Migrated:
     result = copy.deepcopy(notebook)
     findings: List[Finding] = []
     changed = False
+    state = CodeState()
     for number, cell in enumerate(result.cells, start=1):
         if cell.get("cell_type") != "code":
             continue
         try:
-            new, found = migrate_cell(cell.source, target=target)
+            new, found = _migrate_code(cell.source, target, state)
         except MigrationError as exc:
             raise MigrationError("cell {}: {}".format(number, exc)) from None
         findings.extend(f.located("", number) for f in found)

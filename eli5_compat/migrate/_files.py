@@ -57,7 +57,7 @@ def migrate_file(path: Path, *, in_place: bool = False, write: bool = True,
     """
     outcome = FileOutcome(path, target=check_target(target))
     try:
-        original = path.read_text(encoding="utf-8")
+        original = path.read_bytes().decode("utf-8")  # as it is: CRLF line ends stay
         if path.suffix == ".ipynb":
             notebook = _read_notebook(original)
             result = migrate_notebook(notebook, target)
@@ -103,7 +103,7 @@ def _notebook_text(notebook) -> str:
 def _atomic_write(target: Path, text: str) -> None:
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix="." + target.name, suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(text)
         os.replace(temporary, target)
     except BaseException:

@@ -1,0 +1,66 @@
+"""What names mean in the code being migrated: import bindings, shared by a notebook's cells in order."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Set, Union
+
+import libcst as cst
+
+# Names notebooks use without importing them in the same cell (the import sits in an earlier cell).
+_CONVENTIONAL = {"tf": "tensorflow", "tensorflow": "tensorflow", "keras": "keras"}
+
+
+def dotted(node: Optional[cst.CSTNode]) -> Optional[str]:
+    """``a.b.c`` for a Name/Attribute chain, else None."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted(node.value)
+        return None if base is None else base + "." + node.attr.value
+    return None
+
+
+def expression(path: str) -> Union[cst.Name, cst.Attribute]:
+    """The Name/Attribute chain for ``a.b.c``."""
+    return cst.parse_expression(path)  # type: ignore[return-value]
+
+
+@dataclass
+class CodeState:
+    """Facts that carry from one cell to the next (a script is one cell).
+
+    ``bindings`` maps a bound name to the dotted path it was imported as; ``save_paths`` /
+    ``load_paths`` are the extension-less literal paths given to Keras save / load_model anywhere
+    in the document, and ``other_literals`` the same strings used anywhere else.
+    """
+
+    bindings: Dict[str, str] = field(default_factory=lambda: dict(_CONVENTIONAL))
+    eager_off: bool = False
+    save_paths: Set[str] = field(default_factory=set)
+    load_paths: Set[str] = field(default_factory=set)
+    other_literals: Set[str] = field(default_factory=set)
+
+    def bind_import(self, alias: cst.ImportAlias) -> None:
+        """Record what ``import a.b [as c]`` binds."""
+        module = dotted(alias.name) or ""
+        if alias.asname is not None:
+            self.bindings[alias.asname.name.value] = module  # type: ignore[union-attr]
+        else:
+            root = module.split(".")[0]
+            self.bindings[root] = root
+
+    def bind_from(self, module: str, alias: cst.ImportAlias) -> None:
+        """Record what ``from module import x [as y]`` binds."""
+        name = dotted(alias.name) or ""
+        bound = alias.asname.name.value if alias.asname is not None else name  # type: ignore[union-attr]
+        self.bindings[bound] = module + "." + name
+
+    def resolve(self, node: Optional[cst.CSTNode]) -> Optional[str]:
+        """The full dotted path a Name/Attribute chain refers to, if its first name is imported."""
+        path = dotted(node)
+        if path is None:
+            return None
+        first, _, rest = path.partition(".")
+        if first not in self.bindings:
+            return None
+        return self.bindings[first] + ("." + rest if rest else "")
