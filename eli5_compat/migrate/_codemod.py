@@ -6,6 +6,7 @@ from typing import List, Optional, Set
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from . import _magics
 from ._eager import EagerScan, EagerSwitch
 from ._names import CodeState, dotted, expression
 from ._report import Finding
@@ -116,6 +117,7 @@ class _Migrator(EagerSwitch, cst.CSTTransformer):
 
     # compile(optimizer, loss, metrics) --------------------------------------------------------
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        updated = self._ipython_install(original, updated)
         func = updated.func
         if not (self.keras3 and isinstance(func, cst.Attribute) and func.attr.value == "compile"):
             return updated
@@ -132,6 +134,31 @@ class _Migrator(EagerSwitch, cst.CSTTransformer):
         self._note(original, "WARNING", "compile() with positional arguments: Keras 3 reads the third as "
                                         "loss_weights, not metrics. Rewrote them as keywords ({}).".format(
                                             ", ".join(_COMPILE_ORDER[:len(positional)])))
+        return updated.with_changes(args=args)
+
+    # get_ipython().system("pip install eli5") in scripts exported from notebooks -------------
+    def _ipython_install(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        func = updated.func
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call)
+                and dotted(func.value.func) == "get_ipython" and func.attr.value in ("system", "run_line_magic")):
+            return updated
+        strings = [a.value for a in updated.args]
+        if not strings or not all(isinstance(v, cst.SimpleString) for v in strings):
+            return updated
+        if func.attr.value == "system" and len(strings) == 1:
+            head, command = "!", strings[0]
+        elif len(strings) == 2 and strings[0].evaluated_value == "pip":  # type: ignore[union-attr]
+            head, command = "%pip ", strings[1]
+        else:
+            return updated
+        quote, inner = command.quote, command.raw_value  # type: ignore[union-attr]
+        fixed = _magics.fix_install(head + inner)
+        if fixed is None:
+            return updated
+        self._note(original, "INFO", _magics.INSTALL_MESSAGE)
+        literal = command.with_changes(value=command.prefix + quote + fixed[len(head):] + quote)  # type: ignore[union-attr]
+        args = list(updated.args)
+        args[-1] = args[-1].with_changes(value=literal)
         return updated.with_changes(args=args)
 
     # hazards reported, not rewritten ----------------------------------------------------------
