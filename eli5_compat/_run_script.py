@@ -18,16 +18,26 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional
 
-# Runs in the child as ``python -c``: it leaves only the script's own names in ``__main__``, and
-# shows uncaught tracebacks with the lines that ran, without this bootstrap's own frame.
+# Runs in the child as ``python -c``: it leaves only the script's own names in ``__main__`` (plus
+# IPython's, with a shell, for scripts written with notebook syntax), and shows uncaught
+# tracebacks with the lines that ran, without this bootstrap's own frame.
 _BOOTSTRAP = """\
 def _eli5_compat_boot():
     import linecache, os, sys, traceback
-    migrated, script = sys.argv[1], sys.argv[2]
-    sys.argv[:] = [script] + sys.argv[3:]
+    migrated, script, mode = sys.argv[1:4]
+    sys.argv[:] = [script] + sys.argv[4:]
     sys.path[0] = os.path.dirname(script)
     with open(migrated, encoding="utf-8", newline="") as handle:
         source = handle.read()
+    main = sys.modules["__main__"]
+    del main.__dict__["_eli5_compat_boot"]
+    main.__dict__.update(__file__=script, __cached__=None)
+    if mode == "ipython":
+        from IPython.core.inputtransformer2 import TransformerManager
+        from IPython.core.interactiveshell import InteractiveShell
+
+        InteractiveShell.instance(user_module=main)
+        source = TransformerManager().transform_cell(source)
     linecache.cache[script] = (len(source), None, source.splitlines(True), script)
 
     def hook(kind, value, tb):
@@ -36,10 +46,7 @@ def _eli5_compat_boot():
         traceback.print_exception(kind, value, tb)
 
     sys.excepthook = hook
-    namespace = sys.modules["__main__"].__dict__
-    del namespace["_eli5_compat_boot"]
-    namespace.update(__file__=script, __cached__=None)
-    return compile(source, script, "exec", dont_inherit=True), namespace
+    return compile(source, script, "exec", dont_inherit=True), main.__dict__
 exec(*_eli5_compat_boot())
 """
 
@@ -82,21 +89,36 @@ def run_script(script: Path, arguments: List[str], target: str = "keras3") -> in
     except (MigrationError, OSError, UnicodeDecodeError, TfKerasMissing) as exc:
         print("{}: ERROR: {} (nothing was run)".format(script, exc), file=sys.stderr)
         return 2
+    text = migrated.text if migrated.text is not None else original
+    mode = _mode(text, script)
+    if mode == "ipython" and importlib.util.find_spec("IPython") is None:
+        print("{}: ERROR: the script uses notebook syntax (!cmd, %magic or get_ipython()), which needs IPython: "
+              "pip install ipython (nothing was run)".format(script), file=sys.stderr)
+        return 2
     findings = [f.located(str(script), None) for f in migrated.findings]
     sys.stderr.write(render(findings, 1, int(migrated.changed), 0, target=target))
     sys.stderr.flush()
     sys.stdout.flush()
-    return _execute(migrated.text if migrated.text is not None else original, script, arguments, env)
+    return _execute(text, script, mode, arguments, env)
 
 
-def _execute(source: str, script: Path, arguments: List[str], env: Dict[str, str]) -> int:
+def _mode(text: str, script: Path) -> str:
+    """``"ipython"`` for notebook syntax (``!cmd``, ``%magic``, ``get_ipython()``), else ``"python"``."""
+    try:
+        compile(text, str(script), "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):  # libcst parsed it with its magics masked: IPython syntax
+        return "ipython"
+    return "ipython" if "get_ipython" in text else "python"
+
+
+def _execute(source: str, script: Path, mode: str, arguments: List[str], env: Dict[str, str]) -> int:
     folder = tempfile.mkdtemp(prefix="eli5-compat-run-")
     try:
         migrated = Path(folder) / script.name
         # newline="" keeps the text's own line endings
         with open(migrated, "w", encoding="utf-8", newline="") as handle:
             handle.write(source)
-        command = [sys.executable, "-c", _BOOTSTRAP, str(migrated), str(script), *arguments]
+        command = [sys.executable, "-c", _BOOTSTRAP, str(migrated), str(script), mode, *arguments]
         child = subprocess.Popen(command, cwd=str(script.parent), env=env)
         while True:
             try:

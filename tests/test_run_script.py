@@ -183,3 +183,23 @@ def test_migrate_target_flag_reaches_the_migration_and_the_report(tmp_path, caps
     with pytest.raises(SystemExit):
         main(["migrate", "--target", "keras2", str(path)])
     assert "invalid choice: 'keras2'" in capsys.readouterr().err
+
+
+def test_a_script_with_notebook_syntax_runs_with_an_ipython_shell(project):
+    folder, elsewhere, tmpdir = project
+    script = folder / "exported.py"
+    original = ("import os, sys\n"
+                "import eli5\n"
+                "x = 5\n"
+                "!echo shell sees $x\n"
+                "%env FROM_MAGIC=yes\n"
+                "get_ipython().run_line_magic('env', 'FROM_CALL=also')\n"
+                "print(eli5.__name__, os.environ['FROM_MAGIC'], os.environ['FROM_CALL'], sys.argv[1:], flush=True)\n"
+                "1 / 0\n")
+    script.write_text(original)
+    done = _cli(["run", str(script), "--arg"], elsewhere, tmpdir)
+    assert done.returncode == 1
+    assert "shell sees 5\n" in done.stdout
+    assert "eli5_compat yes also ['--arg']\n" in done.stdout
+    assert 'File "{}", line 8, in <module>\n    1 / 0'.format(script) in done.stderr
+    assert script.read_text() == original
