@@ -96,7 +96,8 @@ def test_the_script_file_and_its_folder_stay_byte_identical(project):
 
 
 @pytest.mark.parametrize("ending, expected", [("raise SystemExit(3)", 3), ("import sys; sys.exit(0)", 0),
-                                              ("import os; os._exit(5)", 5)])
+                                              ("import os; os._exit(5)", 5),
+                                              ("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", 143)])
 def test_the_scripts_exit_code_is_the_commands(project, ending, expected):
     folder, elsewhere, tmpdir = project
     script = folder / "ends.py"
