@@ -9,6 +9,7 @@ are its own, streamed. The exit code is the script's (128 + N if a signal N ende
 """
 from __future__ import annotations
 
+import ast
 import importlib.util
 import os
 import shutil
@@ -103,12 +104,23 @@ def run_script(script: Path, arguments: List[str], target: str = "keras3") -> in
 
 
 def _mode(text: str, script: Path) -> str:
-    """``"ipython"`` for notebook syntax (``!cmd``, ``%magic``, ``get_ipython()``), else ``"python"``."""
+    """``"ipython"`` for notebook syntax, else ``"python"``.
+
+    Notebook syntax: ``!cmd`` / ``%magic`` lines (not Python; migrate parsed them masked) or
+    top-level ``get_ipython().method(...)`` statements, as notebook exports write them. A script
+    that only probes ``get_ipython()`` (inside ``try`` or a function) runs as plain Python.
+    """
     try:
-        compile(text, str(script), "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):  # libcst parsed it with its magics masked: IPython syntax
+        tree = ast.parse(text, str(script))
+    except (SyntaxError, ValueError):
         return "ipython"
-    return "ipython" if "get_ipython" in text else "python"
+    for statement in tree.body:
+        call = statement.value if isinstance(statement, ast.Expr) else None
+        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                and isinstance(call.func.value, ast.Call) and isinstance(call.func.value.func, ast.Name)
+                and call.func.value.func.id == "get_ipython"):
+            return "ipython"
+    return "python"
 
 
 def _execute(source: str, script: Path, mode: str, arguments: List[str], env: Dict[str, str]) -> int:

@@ -204,3 +204,16 @@ def test_a_script_with_notebook_syntax_runs_with_an_ipython_shell(project):
     assert "eli5_compat yes also ['--arg']\n" in done.stdout
     assert 'File "{}", line 8, in <module>\n    1 / 0'.format(script) in done.stderr
     assert script.read_text() == original
+
+
+def test_only_top_level_get_ipython_calls_bring_an_ipython_shell(project):
+    folder, elsewhere, tmpdir = project
+    script = folder / "probe.py"
+    script.write_text("try:\n    get_ipython()\n    where = 'notebook'\nexcept NameError:\n    where = 'script'\n"
+                      "print(where)\n")
+    done = _cli(["run", str(script)], elsewhere, tmpdir)
+    assert (done.returncode, done.stdout) == (0, "script\n")
+    exported = folder / "exported_by_nbconvert.py"
+    exported.write_text("import os\nget_ipython().run_line_magic('env', 'SET_BY=magic')\nprint(os.environ['SET_BY'])\n")
+    done = _cli(["run", str(exported)], elsewhere, tmpdir)
+    assert (done.returncode, done.stdout) == (0, "env: SET_BY=magic\nmagic\n")
