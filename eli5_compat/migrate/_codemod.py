@@ -8,6 +8,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from . import _magics
 from ._eager import EagerScan, EagerSwitch
+from ._keras3 import Keras3Fixes, PathScan
 from ._names import CodeState, dotted, expression
 from ._report import Finding
 
@@ -34,7 +35,7 @@ def _compat_path(module: str) -> str:
     return "eli5_compat" + module[len("eli5"):]
 
 
-class _Migrator(EagerSwitch, cst.CSTTransformer):
+class _Migrator(EagerSwitch, Keras3Fixes, cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
     def __init__(self, target: str, state: CodeState, scan: EagerScan) -> None:
@@ -58,6 +59,8 @@ class _Migrator(EagerSwitch, cst.CSTTransformer):
 
     def leave_Import(self, original: cst.Import, updated: cst.Import) -> cst.Import:
         self._in_import -= 1
+        if self.keras3:
+            self._keras3_import(original)
         names: List[cst.ImportAlias] = []
         seen: Set[str] = set()
         for alias in updated.names:
@@ -101,7 +104,7 @@ class _Migrator(EagerSwitch, cst.CSTTransformer):
         if module.startswith("eli5."):
             self._note(original, "INFO", "`from {} import ...` is not part of eli5_compat: it keeps using the "
                                          "installed eli5 package.".format(module))
-        return updated
+        return self._keras3_import_from(original, updated) if self.keras3 else updated
 
     # statements: the eager switch ---------------------------------------------------------------
     def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
@@ -118,8 +121,28 @@ class _Migrator(EagerSwitch, cst.CSTTransformer):
     # compile(optimizer, loss, metrics) --------------------------------------------------------
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         updated = self._ipython_install(original, updated)
+        if not self.keras3:
+            return updated
+        for fix in (self._compile_call, self._generator_call, self._optimizer_call, self._path_call):
+            updated = fix(original, updated)
+        return updated
+
+    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
+        if not self.keras3:
+            return updated
+        self._activation_trick(original)
+        return self._bound_path(original, updated)
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        if not self.keras3 or self._in_import:
+            return updated
+        if updated.attr.value == "output_shape":
+            return self._output_shape(original, updated)
+        return self._keras3_attribute(original, updated)
+
+    def _compile_call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         func = updated.func
-        if not (self.keras3 and isinstance(func, cst.Attribute) and func.attr.value == "compile"):
+        if not ( isinstance(func, cst.Attribute) and func.attr.value == "compile"):
             return updated
         positional = [a for a in updated.args if a.keyword is None and not a.star]
         if len(positional) < 3 or any(a.keyword is not None or a.star for a in updated.args[:len(positional)]):
@@ -167,10 +190,7 @@ class _Migrator(EagerSwitch, cst.CSTTransformer):
         attr = node.attr.value
         if not self.keras3:
             return
-        if attr == "output_shape":
-            self._note(node, "ERROR", "`.output_shape` was removed from many Keras 3 layers and models: use "
-                                      "`layer.output.shape` (or `model.outputs[0].shape`).")
-        elif attr == "legacy" and (dotted(node.value) or "").endswith("optimizers"):
+        if attr == "legacy" and (dotted(node.value) or "").endswith("optimizers"):
             self._note(node, "WARNING", "Keras 3 has no `keras.optimizers.legacy` (it was for graph mode): use "
                                         "`keras.optimizers.Adam` and friends.")
         elif attr == "_make_predict_function":
@@ -187,17 +207,29 @@ class _Migrator(EagerSwitch, cst.CSTTransformer):
                                         "tensors directly (`.numpy()`).".format(name))
 
 
+def prescan(source: str, state: CodeState) -> None:
+    """Add one cell's save/load path uses to ``state`` before the cells are migrated (skips bad code)."""
+    try:
+        cst.parse_module(source).visit(PathScan(state))
+    except cst.ParserSyntaxError:
+        pass
+
+
 def migrate_python(source: str, target: str = "keras3", state: Optional[CodeState] = None
                    ) -> "tuple[str, List[Finding]]":
     """Rewrite Python source for ``target``; raises libcst.ParserSyntaxError when it does not parse.
 
-    ``state`` carries imports and facts from earlier notebook cells (a fresh one for a script).
+    ``state`` carries imports and facts from earlier notebook cells, and the whole notebook's path
+    uses (see :func:`prescan`); without it the source is taken as a whole document.
     """
     module = cst.parse_module(source)
+    if state is None:
+        state = CodeState()
+        module.visit(PathScan(state))
     scan = EagerScan()
     module.visit(scan)
     wrapper = MetadataWrapper(module)
-    migrator = _Migrator(target, state if state is not None else CodeState(), scan)
+    migrator = _Migrator(target, state, scan)
     new = wrapper.visit(migrator)
     findings = sorted(migrator.findings, key=lambda f: (f.line, f.column))
     return new.code, findings

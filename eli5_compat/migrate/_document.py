@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
 
 from . import _magics
-from ._codemod import migrate_python
+from ._codemod import migrate_python, prescan
 from ._names import CodeState
 from ._report import Finding, check_target
 
@@ -34,15 +34,20 @@ def migrate_cell(source: str, cell_magics_allowed: bool = True, target: str = "k
 
     ``target`` is ``"keras3"`` (default) or ``"tf-keras"`` (only eli5 and the eager switch change).
     """
-    return _migrate_code(source, check_target(target), CodeState(), cell_magics_allowed)
+    return _migrate_code(source, check_target(target), None, cell_magics_allowed)
 
 
-def _migrate_code(source: str, target: str, state: CodeState, cell_magics_allowed: bool = True
+def _masked(source: str) -> Tuple[str, Dict[int, str], List[Finding]]:
+    source, install_findings = _magics.rewrite_installs(source)
+    masked, originals = _magics.mask(source)
+    return masked, originals, install_findings
+
+
+def _migrate_code(source: str, target: str, state: Optional[CodeState], cell_magics_allowed: bool = True
                   ) -> Tuple[str, List[Finding]]:
     if cell_magics_allowed and _magics.is_cell_magic(source):
         return source, []
-    source, install_findings = _magics.rewrite_installs(source)
-    masked, originals = _magics.mask(source)
+    masked, originals, install_findings = _masked(source)
     try:
         new, findings = migrate_python(masked, target, state)
     except cst.ParserSyntaxError as exc:
@@ -62,12 +67,12 @@ def migrate_source(text: str, target: str = "keras3") -> Migrated:
     bom = "\ufeff" if text.startswith("\ufeff") else ""
     body = text[len(bom):]
     try:
-        new, findings = migrate_python(body, target, CodeState())
+        new, findings = migrate_python(body, target)
     except cst.ParserSyntaxError as exc:
         if not _magics.has_ipython_lines(body):
             raise MigrationError("syntax error at line {}, column {}: {}".format(
                 exc.raw_line, exc.raw_column + 1, exc.message)) from None
-        new, findings = _migrate_code(body, target, CodeState(), cell_magics_allowed=False)
+        new, findings = _migrate_code(body, target, None, cell_magics_allowed=False)
     new = bom + new
     return Migrated(findings=findings, changed=new != text, text=new, target=target)
 
@@ -86,6 +91,9 @@ def migrate_notebook(notebook: Any, target: str = "keras3") -> Migrated:
     findings: List[Finding] = []
     changed = False
     state = CodeState()
+    code = [cell for cell in result.cells if cell.get("cell_type") == "code" and not _magics.is_cell_magic(cell.source)]
+    for cell in code:
+        prescan(_masked(cell.source)[0], state)
     for number, cell in enumerate(result.cells, start=1):
         if cell.get("cell_type") != "code":
             continue

@@ -1,8 +1,9 @@
 """What names mean in the code being migrated: import bindings, shared by a notebook's cells in order."""
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Dict, Optional, Set, Union
+from typing import Dict, Optional, Union
 
 import libcst as cst
 
@@ -29,16 +30,17 @@ def expression(path: str) -> Union[cst.Name, cst.Attribute]:
 class CodeState:
     """Facts that carry from one cell to the next (a script is one cell).
 
-    ``bindings`` maps a bound name to the dotted path it was imported as; ``save_paths`` /
-    ``load_paths`` are the extension-less literal paths given to Keras save / load_model anywhere
-    in the document, and ``other_literals`` the same strings used anywhere else.
+    ``bindings`` maps a bound name to the dotted path it was imported as. ``path_uses`` counts,
+    for each string literal of the whole document, its uses as a path of ``save``/``load`` calls
+    and anywhere ``other``; ``name_uses`` does the same for names, ``bound_literals`` maps a name
+    assigned exactly once, to a string literal, to that string (None when assigned otherwise).
     """
 
     bindings: Dict[str, str] = field(default_factory=lambda: dict(_CONVENTIONAL))
     eager_off: bool = False
-    save_paths: Set[str] = field(default_factory=set)
-    load_paths: Set[str] = field(default_factory=set)
-    other_literals: Set[str] = field(default_factory=set)
+    path_uses: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    name_uses: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    bound_literals: Dict[str, Optional[str]] = field(default_factory=dict)
 
     def bind_import(self, alias: cst.ImportAlias) -> None:
         """Record what ``import a.b [as c]`` binds."""
