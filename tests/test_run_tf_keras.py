@@ -80,6 +80,7 @@ def test_run_target_tf_keras_explains_the_keras2_h5_as_eli5_0_11_did(notebook, c
 
 
 @pytest.mark.slow
+@pytest.mark.keras3_notebook  # its kernel is Keras 3 whatever the world: once per CI is enough
 def test_run_default_keras3_target_stops_at_loading_the_keras2_h5(notebook, capsys):
     assert main(["run", str(notebook), "--timeout", "600"]) == 1
     out = capsys.readouterr().out
