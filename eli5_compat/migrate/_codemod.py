@@ -8,7 +8,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from . import _magics
 from ._eager import EagerScan, EagerSwitch
-from ._keras3 import Keras3Fixes, PathScan
+from ._keras3 import Keras3Fixes
+from ._paths import PathScan
 from ._names import CodeState, dotted, expression
 from ._report import Finding
 

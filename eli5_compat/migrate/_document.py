@@ -51,9 +51,12 @@ def _migrate_code(source: str, target: str, state: Optional[CodeState], cell_mag
     try:
         new, findings = migrate_python(masked, target, state)
     except cst.ParserSyntaxError as exc:
-        raise MigrationError("syntax error at line {}, column {}: {}".format(
-            exc.raw_line, exc.raw_column + 1, exc.message)) from None
+        raise _syntax_error(exc) from None
     return _magics.unmask(new, originals), sorted(install_findings + findings, key=lambda f: (f.line, f.column))
+
+
+def _syntax_error(exc: cst.ParserSyntaxError) -> MigrationError:
+    return MigrationError("syntax error at line {}, column {}: {}".format(exc.raw_line, exc.raw_column + 1, exc.message))
 
 
 def migrate_source(text: str, target: str = "keras3") -> Migrated:
@@ -70,8 +73,7 @@ def migrate_source(text: str, target: str = "keras3") -> Migrated:
         new, findings = migrate_python(body, target)
     except cst.ParserSyntaxError as exc:
         if not _magics.has_ipython_lines(body):
-            raise MigrationError("syntax error at line {}, column {}: {}".format(
-                exc.raw_line, exc.raw_column + 1, exc.message)) from None
+            raise _syntax_error(exc) from None
         new, findings = _migrate_code(body, target, None, cell_magics_allowed=False)
     new = bom + new
     return Migrated(findings=findings, changed=new != text, text=new, target=target)
