@@ -27,8 +27,8 @@ def test_aliased_private_import_keeps_the_other_names_and_the_trailing_comment()
     source = ("from tensorflow.python.framework.ops import disable_eager_execution as dee, convert_to_tensor\n"
               "dee()  # graph mode for eli5\n")
     assert migrate_cell(source)[0] == (
+        "from tensorflow.python.framework.ops import convert_to_tensor  "
         "# eli5-compat migrate: removed the import of disable_eager_execution as dee (unused now)\n"
-        "from tensorflow.python.framework.ops import convert_to_tensor\n"
         + REMOVED.format("dee()") + "  # graph mode for eli5\n")
 
 
@@ -48,15 +48,15 @@ def test_module_spellings_keep_the_module_import(source, call):
     assert migrate_cell(source)[0] == first + "\n" + REMOVED.format(call) + "\n"
 
 
-def test_semicolon_joined_keeps_the_import():
+def test_semicolon_joined_keeps_the_import_and_the_line_numbers():
     new, findings = migrate_cell("import tensorflow as tf; tf.compat.v1.disable_eager_execution()\nimport numpy as np\n")
-    assert new == (REMOVED.format("tf.compat.v1.disable_eager_execution()") + "\nimport tensorflow as tf\n"
-                   "import numpy as np\n")
+    assert new == ("import tensorflow as tf  " + REMOVED.format("tf.compat.v1.disable_eager_execution()")
+                   + "\nimport numpy as np\n")
     assert found(findings) == [(1, 26, "INFO")]
-    assert migrate_cell("import tensorflow as tf; tf.compat.v1.disable_eager_execution(); x = 1\n")[0] == (
-        REMOVED.format("tf.compat.v1.disable_eager_execution()") + "\nimport tensorflow as tf; x = 1\n")
+    assert migrate_cell("import tensorflow as tf; tf.compat.v1.disable_eager_execution(); x = 1  # setup\n")[0] == (
+        "import tensorflow as tf; x = 1  " + REMOVED.format("tf.compat.v1.disable_eager_execution()") + "  # setup\n")
     assert migrate_cell("import tensorflow.compat.v1 as v1; v1.disable_v2_behavior()\n")[0] == (
-        REMOVED.format("v1.disable_v2_behavior()") + "\nimport tensorflow.compat.v1 as v1\n")
+        "import tensorflow.compat.v1 as v1  " + REMOVED.format("v1.disable_v2_behavior()") + "\n")
 
 
 def test_nested_blocks_get_pass_when_emptied():
@@ -70,14 +70,15 @@ def test_nested_blocks_get_pass_when_emptied():
     new, findings = migrate_cell(source)
     call = REMOVED.format("tf.compat.v1.disable_eager_execution()")
     assert new == ("import tensorflow.compat.v1 as v1\n"
-                   "def f():\n    " + REMOVED.format("v1.disable_v2_behavior()") + "\n    pass\n"
-                   "class A:\n    " + call + "\n    pass\n"
-                   "try:\n    " + call + "\n    pass\nexcept Exception:\n    pass\n"
+                   "def f():\n    pass  " + REMOVED.format("v1.disable_v2_behavior()") + "\n"
+                   "class A:\n    pass  " + call + "\n"
+                   "try:\n    pass  " + call + "\nexcept Exception:\n    pass\n"
                    "with open('x') as fh:\n    " + call + "\n    y = 2\n"
                    "if graph: pass  " + call + "\n"
                    "if graph: z = 1  " + call + "  # why\n")
     assert found(findings) == [(3, 5, "INFO"), (5, 5, "INFO"), (7, 5, "INFO"), (11, 5, "INFO"), (13, 11, "INFO"),
                                (14, 11, "INFO")]
+    assert len(new.splitlines()) == len(source.splitlines())
     compile(new, "<migrated>", "exec")
 
 
@@ -134,6 +135,6 @@ def test_script_every_disabling_statement_is_removed_or_reported():
               "from tensorflow.python.framework.ops import disable_eager_execution as off\n"
               "def handler():\n    try:\n        off()\n    except Exception:\n        tf.compat.v1.disable_v2_behavior()\n")
     result = migrate_source(source)
-    code = [line for line in result.text.splitlines() if not line.strip().startswith("#")]
+    code = [line.split("#")[0] for line in result.text.splitlines()]
     assert not [line for line in code if "disable" in line or "off" in line], code
     compile(result.text, "<migrated>", "exec")

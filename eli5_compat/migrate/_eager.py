@@ -1,8 +1,9 @@
 """Turning eager execution off, in every spelling: removed with a comment where it stands alone, else reported.
 
 A statement that only calls a switch (own line, one of several joined by ``;``, in any block) is
-removed and a ``# eli5-compat migrate: removed ...`` comment takes its place (``pass`` when a block
-would be left empty). ``from ... import disable_eager_execution`` goes too once nothing else uses
+removed and a ``# eli5-compat migrate: removed ...`` comment takes its place: its own line, or the
+end of the line that keeps the other statements, or ``pass  # ...`` when a block would be left
+empty, so line numbers do not change. ``from ... import disable_eager_execution`` goes too once nothing else uses
 the name. Any other use of a switch (its value used, passed around, ``with ...graph_mode():``) is
 an ERROR with the hand fix. ``disable_resource_variables()`` is removed only in code that also turns
 eager execution off (there it only mattered for graph mode); elsewhere it is kept with a WARNING.
@@ -194,11 +195,13 @@ class EagerSwitch:
         if not comments:
             return updated
         trailing = updated.trailing_whitespace.comment
+        if kept:  # the comment goes at the end of the line, so line numbers stay
+            text = "; ".join(comments) + ("  " + trailing.value if trailing is not None else "")
+            return updated.with_changes(body=kept, trailing_whitespace=updated.trailing_whitespace.with_changes(
+                whitespace=cst.SimpleWhitespace("  "), comment=cst.Comment(text)))
         if trailing is not None:
             comments[-1] += "  " + trailing.value
         lines = [cst.EmptyLine(comment=cst.Comment(text)) for text in comments]
-        if kept:
-            return updated.with_changes(body=kept, leading_lines=[*updated.leading_lines, *lines])
         marker = updated.with_changes(body=[cst.Pass()])
         self._dropped[id(marker)] = (marker, [*updated.leading_lines, *lines])  # type: ignore[list-item]
         return marker
@@ -232,7 +235,9 @@ class EagerSwitch:
 
     def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
         kept, pending = self._strip(updated.body)
-        if not kept:
-            kept = [cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=pending)]
+        if not kept:  # `pass` takes the place (and the comment) of the last removed line
+            last = pending.pop()
+            kept = [cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=pending, trailing_whitespace=cst.TrailingWhitespace(
+                whitespace=cst.SimpleWhitespace("  "), comment=last.comment))]
             pending = []
         return updated.with_changes(body=kept, footer=[*pending, *updated.footer])
