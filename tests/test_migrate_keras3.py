@@ -7,6 +7,9 @@ import textwrap
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from pathlib import Path
+
+from eli5_compat.cli import main
 from eli5_compat.migrate import migrate_cell, migrate_notebook
 
 pytestmark = pytest.mark.tooling
@@ -216,3 +219,45 @@ def test_rewritten_keras2_training_script_runs_on_keras3(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1] == "ok (8, 3) 0.009999999776482582"
     assert (tmp_path / "tmp_model.keras").is_file()
+
+
+# the README's sample report is this script's real report -------------------------------------------
+XRAY_APP = """!pip install -q eli5==0.11.0
+import tensorflow as tf; tf.compat.v1.disable_eager_execution()
+from tensorflow.python.framework.ops import disable_eager_execution
+from tensorflow import keras
+from tensorflow.keras.layers.experimental.preprocessing import Rescaling
+from tensorflow.keras.preprocessing.image import ImageDataGenerator, load_img, img_to_array
+import eli5
+
+def build():
+    disable_eager_execution()
+    model = keras.Sequential([keras.Input((64, 64, 3)), Rescaling(1 / 255.0),
+                              keras.layers.Conv2D(8, 3, activation="relu"), keras.layers.Flatten(),
+                              keras.layers.Dense(2, activation="softmax")])
+    model.compile(keras.optimizers.Adam(lr=1e-3, decay=1e-6), "categorical_crossentropy", ["accuracy"])
+    return model
+
+model = build()
+train = ImageDataGenerator(rescale=1 / 255.0).flow_from_directory("xrays/", target_size=(64, 64))
+model.fit_generator(train, 20, 3, workers=4, use_multiprocessing=True)
+print(model.layers[2].output_shape)
+model.layers[-1].activation = keras.activations.linear
+model.save("tmp_model")
+model = keras.models.load_model("tmp_model")
+legacy = keras.models.load_model("weights/cnn_keras2.h5")
+doc = img_to_array(load_img("patient.png", target_size=(64, 64)))[None]
+eli5.show_prediction(model, doc)
+"""
+
+
+def test_readme_sample_report_is_the_real_one(tmp_path, capsys, monkeypatch):
+    (tmp_path / "xray_app.py").write_text(XRAY_APP)
+    monkeypatch.chdir(tmp_path)
+    assert main(["migrate", "xray_app.py", "--check"]) == 1
+    out = capsys.readouterr().out
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    sample = readme.split("```\nTarget: keras3 (Keras 3 on TensorFlow 2.16+)\nxray_app.py:1:1:", 1)[1].split("```", 1)[0]
+    assert out == "Target: keras3 (Keras 3 on TensorFlow 2.16+)\nxray_app.py:1:1:" + sample
+    migrated = migrate_cell(XRAY_APP)[0]
+    assert len(migrated.splitlines()) == len(XRAY_APP.splitlines())
