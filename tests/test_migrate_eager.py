@@ -138,3 +138,21 @@ def test_script_every_disabling_statement_is_removed_or_reported():
     code = [line.split("#")[0] for line in result.text.splitlines()]
     assert not [line for line in code if "disable" in line or "off" in line], code
     compile(result.text, "<migrated>", "exec")
+
+
+def test_notebook_decides_on_imports_and_resource_variables_with_every_cell():
+    nb = new_notebook(cells=[
+        new_code_cell("import tensorflow as tf\n"
+                      "from tensorflow.python.framework.ops import disable_eager_execution\n"
+                      "tf.compat.v1.disable_resource_variables()"),
+        new_code_cell("disable_eager_execution()"),
+        new_code_cell("callbacks = [disable_eager_execution]")])
+    result = migrate_notebook(nb)
+    cells = [c.source for c in result.notebook.cells]
+    assert cells[0] == ("import tensorflow as tf\n"
+                        "from tensorflow.python.framework.ops import disable_eager_execution\n"
+                        "# eli5-compat migrate: removed tf.compat.v1.disable_resource_variables() "
+                        "(it only mattered in graph mode)")
+    assert cells[1] == REMOVED.format("disable_eager_execution()")
+    assert cells[2] == "callbacks = [disable_eager_execution]"
+    assert [(f.cell, f.line, f.level) for f in result.findings] == [(1, 3, "INFO"), (2, 1, "INFO"), (3, 1, "ERROR")]

@@ -261,3 +261,10 @@ def test_readme_sample_report_is_the_real_one(tmp_path, capsys, monkeypatch):
     assert out == "Target: keras3 (Keras 3 on TensorFlow 2.16+)\nxray_app.py:1:1:" + sample
     migrated = migrate_cell(XRAY_APP)[0]
     assert len(migrated.splitlines()) == len(XRAY_APP.splitlines())
+
+
+def test_second_migration_changes_nothing():
+    once = migrate_cell(XRAY_APP)[0]
+    twice, findings = migrate_cell(once)
+    assert twice == once
+    assert [f.level for f in findings] == ["ERROR", "WARNING", "INFO", "WARNING"]  # the reports stay

@@ -39,13 +39,13 @@ def _compat_path(module: str) -> str:
 class _Migrator(EagerSwitch, Keras3Fixes, cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, target: str, state: CodeState, scan: EagerScan) -> None:
+    def __init__(self, target: str, state: CodeState) -> None:
         super().__init__()
         self.keras3 = target == "keras3"
         self.state = state
         self.findings: List[Finding] = []
         self.backend_aliases: Set[str] = set(_BACKENDS)
-        self._eager_setup(scan)
+        self._eager_setup()
 
     def _note(self, node: cst.CSTNode, level: str, message: str) -> None:
         start = self.get_metadata(PositionProvider, node).start
@@ -209,11 +209,17 @@ class _Migrator(EagerSwitch, Keras3Fixes, cst.CSTTransformer):
 
 
 def prescan(source: str, state: CodeState) -> None:
-    """Add one cell's save/load path uses to ``state`` before the cells are migrated (skips bad code)."""
+    """Add one cell's path and name uses to ``state`` before the cells are migrated (skips bad code)."""
     try:
-        cst.parse_module(source).visit(PathScan(state))
+        module = cst.parse_module(source)
     except cst.ParserSyntaxError:
-        pass
+        return
+    _scan(module, state)
+
+
+def _scan(module: cst.Module, state: CodeState) -> None:
+    module.visit(PathScan(state))
+    module.visit(EagerScan(state))
 
 
 def migrate_python(source: str, target: str = "keras3", state: Optional[CodeState] = None
@@ -226,11 +232,9 @@ def migrate_python(source: str, target: str = "keras3", state: Optional[CodeStat
     module = cst.parse_module(source)
     if state is None:
         state = CodeState()
-        module.visit(PathScan(state))
-    scan = EagerScan()
-    module.visit(scan)
+        _scan(module, state)
     wrapper = MetadataWrapper(module)
-    migrator = _Migrator(target, state, scan)
+    migrator = _Migrator(target, state)
     new = wrapper.visit(migrator)
     findings = sorted(migrator.findings, key=lambda f: (f.line, f.column))
     return new.code, findings

@@ -10,7 +10,6 @@ eager execution off (there it only mattered for graph mode); elsewhere it is kep
 """
 from __future__ import annotations
 
-from collections import Counter
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
@@ -34,13 +33,11 @@ _COMMENT = "# eli5-compat migrate: removed {} ({})"
 
 
 class EagerScan(cst.CSTVisitor):
-    """Counts, per bare name, its references and its stand-alone ``name()`` statements."""
+    """Counts in ``state``, per bare name, its references and its stand-alone ``name()`` statements."""
 
-    def __init__(self) -> None:
+    def __init__(self, state: CodeState) -> None:
         super().__init__()
-        self.references: Counter = Counter()
-        self.statements: Counter = Counter()
-        self.eager_off = False
+        self.state = state
         self._skip: set = set()
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
@@ -52,17 +49,17 @@ class EagerScan(cst.CSTVisitor):
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self._skip.add(id(node.attr))
         if node.attr.value in _SWITCH_NAMES:
-            self.eager_off = True
+            self.state.eager_off = True
 
     def visit_Name(self, node: cst.Name) -> None:
         if id(node) not in self._skip:
-            self.references[node.value] += 1
-            self.eager_off = self.eager_off or node.value in _SWITCH_NAMES
+            self.state.references[node.value] += 1
+            self.state.eager_off = self.state.eager_off or node.value in _SWITCH_NAMES
 
     def visit_Expr(self, node: cst.Expr) -> None:
         call = node.value
         if isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and not call.args:
-            self.statements[call.func.value] += 1
+            self.state.statements[call.func.value] += 1
 
 
 class EagerSwitch:
@@ -71,14 +68,12 @@ class EagerSwitch:
     state: CodeState
     keras3: bool
 
-    def _eager_setup(self, scan: EagerScan) -> None:
-        self._scan = scan
+    def _eager_setup(self) -> None:
         self._removable: Dict[int, str] = {}  # id(original Call) -> the comment that replaces it
         self._removed_funcs: set = set()
         self._dropped: Dict[int, Tuple[cst.CSTNode, List[str]]] = {}
         self._attr_names: set = set()
         self._in_import = 0
-        self.state.eager_off = self.state.eager_off or scan.eager_off
 
     @property
     def _why_eager(self) -> str:
@@ -176,7 +171,7 @@ class EagerSwitch:
             bound = alias.asname.name.value if alias.asname else dotted(alias.name)  # type: ignore[union-attr]
             path = module + "." + (dotted(alias.name) or "")
             removable = path in EAGER_OFF or (path in RESOURCE_OFF and self.state.eager_off)
-            if removable and self._scan.references[bound] == self._scan.statements[bound]:
+            if removable and self.state.references[bound] == self.state.statements[bound]:
                 gone.append(alias)
         if not gone:
             return node, None

@@ -34,6 +34,8 @@ class CodeState:
     for each string literal of the whole document, its uses as a path of ``save``/``load`` calls
     and anywhere ``other``; ``name_uses`` does the same for names, ``bound_literals`` maps a name
     assigned exactly once, to a string literal, to that string (None when assigned otherwise).
+    ``references`` / ``statements`` count each bare name's uses and its stand-alone ``name()``
+    statements; ``eager_off`` says the document turns eager execution off somewhere.
     """
 
     bindings: Dict[str, str] = field(default_factory=lambda: dict(_CONVENTIONAL))
@@ -41,6 +43,8 @@ class CodeState:
     path_uses: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     name_uses: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     bound_literals: Dict[str, Optional[str]] = field(default_factory=dict)
+    references: Counter = field(default_factory=Counter)
+    statements: Counter = field(default_factory=Counter)
 
     def bind_import(self, alias: cst.ImportAlias) -> None:
         """Record what ``import a.b [as c]`` binds."""
