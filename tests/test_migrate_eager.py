@@ -93,10 +93,15 @@ def test_uses_that_cannot_be_removed_are_errors_and_the_import_stays():
     assert "delete this use by hand" in findings[0].message
 
 
-def test_graph_mode_block_is_an_error():
-    source = "from tensorflow.python.eager import context\nwith context.graph_mode():\n    pass\n"
+@pytest.mark.parametrize("source, column", [
+    ("from tensorflow.python.eager import context\nwith context.graph_mode():\n    pass\n", 6),
+    ("import tensorflow as tf\nwith tf.Graph().as_default():\n    pass\n", 6),
+    ("import tensorflow.compat.v1 as v1\ng = v1.Graph()\nwith v1.Graph().as_default() as g:\n    pass\n", 6),
+])
+def test_graph_mode_blocks_are_errors(source, column):
     new, findings = migrate_cell(source)
-    assert new == source and found(findings) == [(2, 6, "ERROR")]
+    last = len(source.splitlines()) - 1
+    assert new == source and found(findings) == [(last, column, "ERROR")]
     assert "dedent its block" in findings[0].message
 
 

@@ -199,6 +199,7 @@ class _Migrator(EagerSwitch, Keras3Fixes, cst.CSTTransformer):
                                       "predict() needs no preparation.")
 
     def visit_Call(self, node: cst.Call) -> None:
+        self._graph_block(node)
         name = dotted(node.func) or ""
         base, _, last = name.rpartition(".")
         if last in _BACKEND_FIXES and (base in self.backend_aliases or base.endswith("keras.backend")):

@@ -28,6 +28,7 @@ RESOURCE_OFF = {
     "tensorflow.python.ops.variable_scope.disable_resource_variables",
 }
 GRAPH_BLOCKS = {"tensorflow.python.eager.context.graph_mode"}
+_GRAPHS = {"tensorflow.Graph", "tensorflow.compat.v1.Graph"}
 _SWITCH_NAMES = {path.rpartition(".")[2] for path in EAGER_OFF}
 _COMMENT = "# eli5-compat migrate: removed {} ({})"
 
@@ -143,6 +144,16 @@ class EagerSwitch:
         elif path in GRAPH_BLOCKS:
             self._note(node, "ERROR", "`{}` runs its block with eager execution off, which Keras 3 and eli5_compat "
                                       "cannot do: remove the `with` line and dedent its block.".format(dotted(node)))
+
+    def _graph_block(self, node: cst.Call) -> None:
+        """Report ``tf.Graph().as_default()`` (from visit_Call): its block runs in graph mode."""
+        func = node.func
+        if (isinstance(func, cst.Attribute) and func.attr.value == "as_default" and isinstance(func.value, cst.Call)
+                and self.state.resolve(func.value.func) in _GRAPHS):
+            self._note(node, "ERROR", "`{}` runs its block in graph mode, where Keras 3 models cannot be built, "
+                                      "trained or explained: remove the `with` line and dedent its block (keep "
+                                      "it only for code without Keras or eli5).".format(
+                                          cst.Module([]).code_for_node(node)))
 
     # removal ----------------------------------------------------------------------------------
     def _prune(self, original: Sequence[cst.BaseSmallStatement], updated: Sequence[cst.BaseSmallStatement]):
