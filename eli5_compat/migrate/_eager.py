@@ -72,7 +72,7 @@ class EagerSwitch:
     def _eager_setup(self) -> None:
         self._removable: Dict[int, str] = {}  # id(original Call) -> the comment that replaces it
         self._removed_funcs: set = set()
-        self._dropped: Dict[int, Tuple[cst.CSTNode, List[str]]] = {}
+        self._dropped: Dict[int, Tuple[cst.CSTNode, List[cst.EmptyLine]]] = {}  # removed lines -> comments
         self._attr_names: set = set()
         self._in_import = 0
 
