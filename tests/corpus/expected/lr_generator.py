@@ -7,9 +7,15 @@ import eli5_compat as eli5
 model = keras.models.load_model("model.h5")
 model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.001), loss="categorical_crossentropy")
 doc = np.zeros((1, 28, 28, 1), dtype="float32")
-preds = model.predict(iter([doc]), steps=1, verbose=0)
+def batches():
+    while True:
+        yield doc
+
+
+preds = model.predict(batches(), steps=1, verbose=0)
 try:
     expl = eli5.show_prediction(model, doc)
+    print(type(expl).__name__)
 except Exception as exc:
     print("failed", exc)
 print("CORPUS-END")
