@@ -19,9 +19,18 @@ exit codes: 0 done; 1 --check found changes to make; 2 a file could not be migra
 _RUN_EXAMPLES = """examples:
   eli5-compat run tutorial.ipynb                   saves tutorial.executed.ipynb
   eli5-compat run tutorial.ipynb -o done.ipynb --timeout 1200
+  eli5-compat run --target tf-keras legacy.ipynb   keeps the Keras 2 API (and Keras 2 .h5 models)
+  eli5-compat run train.py --epochs 3 data/        everything after the script goes to the script
+  eli5-compat run --target tf-keras app.py -- --help
 
-The notebook file itself is never changed: it is migrated in memory, then executed.
-exit codes: 0 every cell ran; 1 a cell failed; 2 the notebook could not be read or migrated."""
+The file itself is never changed: it is migrated in memory, then executed.
+A notebook runs in a kernel (its folder as working directory); each cell's status and the
+migration report go to stdout. A script runs in a new Python process as __main__ (sys.argv[0]
+and __file__ are its path, its folder is the working directory); the migration report goes to
+stderr, so the script's own output stays clean. --target tf-keras runs with TF_USE_LEGACY_KERAS=1
+(tf-keras needed); the default keras3 runs without it.
+exit codes: notebook: 0 every cell ran, 1 a cell failed; script: the script's own exit code;
+2 the file could not be read or migrated (nothing was run)."""
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -42,19 +51,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     mode.add_argument("--diff", action="store_true", help="print a unified diff; write nothing")
     mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file would change")
     migrate.add_argument("--report", type=Path, metavar="FILE", help="also save the report to FILE")
+    _add_target(migrate)
     migrate.set_defaults(handler=_migrate)
 
+    options = _run_options()
     run = commands.add_parser(
-        "run", help="migrate a notebook in memory and execute it",
-        description="Migrate a notebook in memory, execute it with nbclient, save the executed copy "
-                    "and print each cell's status and the migration report.",
+        "run", help="migrate a notebook or script in memory and execute it", parents=[options],
+        description="Migrate a notebook or a Python script in memory and execute it: a notebook with "
+                    "nbclient (saving the executed copy and printing each cell's status), a script in "
+                    "a subprocess with its arguments. The migration report is printed.",
         epilog=_RUN_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("notebook", type=Path, help="the .ipynb file to run")
-    run.add_argument("-o", "--output", type=Path, help="executed copy (default NAME.executed.ipynb)")
-    run.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell (default 1800)")
-    run.add_argument("--kernel", help="kernel name (default: the notebook's, else python3)")
-    run.add_argument("--keep-going", action="store_true", help="run the remaining cells after an error")
-    run.set_defaults(handler=_run)
+    run.add_argument("path", type=Path, metavar="NOTEBOOK_OR_SCRIPT", help="the .ipynb or .py file to run")
+    run.add_argument("arguments", nargs=argparse.REMAINDER, metavar="ARGS",
+                     help="a script's arguments (a notebook's: the options above)")
+    run.set_defaults(handler=_run, options=options)
 
     _add_explain(commands)
     args = parser.parse_args(argv)
@@ -119,13 +129,14 @@ def _migrate(args: argparse.Namespace) -> int:
     from .migrate import find_files, migrate_file, render
 
     write = not (args.diff or args.check)
-    outcomes = [migrate_file(path, in_place=args.in_place, write=write) for path in find_files(args.paths)]
+    outcomes = [migrate_file(path, in_place=args.in_place, write=write, target=args.target)
+                for path in find_files(args.paths)]
     findings = [f for o in outcomes for f in o.findings]
     failed = [o for o in outcomes if o.error]
     changed = [o for o in outcomes if o.changed]
     for outcome in failed:
         print("{}: ERROR: {} (file left unchanged)".format(outcome.path, outcome.error), file=sys.stderr)
-    report = render(findings, len(outcomes), len(changed), len(failed))
+    report = render(findings, len(outcomes), len(changed), len(failed), target=args.target)
     sys.stdout.write(report)
     if args.report:
         errors = "".join("{}: ERROR: {}\n".format(o.path, o.error) for o in failed)
@@ -140,27 +151,60 @@ def _migrate(args: argparse.Namespace) -> int:
     return 1 if args.check and changed else 0
 
 
+def _add_target(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", choices=["keras3", "tf-keras"], default="keras3",
+                        help="keras3 (default): Keras 3 fixes too; tf-keras: only eli5 and the eager switch "
+                             "change, the code keeps Keras 2 and runs with TF_USE_LEGACY_KERAS=1")
+
+
+def _run_options() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(prog="eli5-compat run NOTEBOOK.ipynb", add_help=False)
+    options.add_argument("-o", "--output", type=Path, help="notebook: executed copy (default NAME.executed.ipynb)")
+    options.add_argument("--timeout", type=int, help="notebook: seconds allowed per cell (default 1800)")
+    options.add_argument("--kernel", help="notebook: kernel name (default: the notebook's, else python3)")
+    options.add_argument("--keep-going", action="store_true", help="notebook: run the remaining cells after an error")
+    _add_target(options)
+    return options
+
+
 def _run(args: argparse.Namespace) -> int:
+    if args.path.suffix != ".ipynb":
+        notebook_only = [flag for flag, value in (("--output", args.output), ("--timeout", args.timeout),
+                                                  ("--kernel", args.kernel), ("--keep-going", args.keep_going or None))
+                         if value is not None]
+        if notebook_only:
+            raise SystemExit("eli5-compat run: {} only apply to notebooks; to pass them to the script, put them "
+                             "after the script's path".format(", ".join(notebook_only)))
+        from ._run_script import run_script
+
+        return run_script(args.path, args.arguments, args.target)
+    args.options.parse_args(args.arguments, namespace=args)
+    return _run_notebook(args)
+
+
+def _run_notebook(args: argparse.Namespace) -> int:
     import nbformat
 
+    from ._run_script import TfKerasMissing, child_environment
     from .migrate import MigrationError, migrate_notebook, render
 
     try:
-        notebook = nbformat.read(str(args.notebook), as_version=nbformat.NO_CONVERT)
-        migrated = migrate_notebook(notebook)
-    except (MigrationError, OSError, ValueError) as exc:
-        print("{}: ERROR: {}".format(args.notebook, exc), file=sys.stderr)
+        env = child_environment(args.target)
+        notebook = nbformat.read(str(args.path), as_version=nbformat.NO_CONVERT)
+        migrated = migrate_notebook(notebook, args.target)
+    except (MigrationError, OSError, ValueError, TfKerasMissing) as exc:
+        print("{}: ERROR: {}".format(args.path, exc), file=sys.stderr)
         return 2
-    findings = [f.located(str(args.notebook), f.cell) for f in migrated.findings]
-    sys.stdout.write(render(findings, 1, int(migrated.changed), 0))
-    output = args.output or args.notebook.with_name(args.notebook.stem + ".executed.ipynb")
-    failures = _execute(migrated.notebook, args)
+    findings = [f.located(str(args.path), f.cell) for f in migrated.findings]
+    sys.stdout.write(render(findings, 1, int(migrated.changed), 0, target=args.target))
+    output = args.output or args.path.with_name(args.path.stem + ".executed.ipynb")
+    failures = _execute(migrated.notebook, args, env)
     nbformat.write(migrated.notebook, str(output))
     print("saved the executed notebook to {}".format(output))
     return 1 if failures else 0
 
 
-def _execute(notebook, args: argparse.Namespace) -> int:
+def _execute(notebook, args: argparse.Namespace, env: dict) -> int:
     try:
         from nbclient import NotebookClient
         from nbclient.exceptions import CellExecutionError
@@ -183,11 +227,12 @@ def _execute(notebook, args: argparse.Namespace) -> int:
             print("cell {}: ok ({:.1f} s)".format(cell_index + 1, took), flush=True)
 
     kernel = args.kernel or notebook.metadata.get("kernelspec", {}).get("name") or "python3"
-    client = NotebookClient(notebook, timeout=args.timeout, kernel_name=kernel, allow_errors=args.keep_going,
-                            resources={"metadata": {"path": str(args.notebook.resolve().parent)}},
+    client = NotebookClient(notebook, timeout=1800 if args.timeout is None else args.timeout, kernel_name=kernel,
+                            allow_errors=args.keep_going,
+                            resources={"metadata": {"path": str(args.path.resolve().parent)}},
                             on_cell_execute=before, on_cell_executed=after)
     try:
-        client.execute()
+        client.execute(env=env)
     except CellExecutionError:
         if not failures:
             failures.append(-1)

@@ -1,17 +1,21 @@
 """The Python rewrites, on a concrete syntax tree (libcst) so comments and formatting survive."""
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Set, Union
+from typing import List, Optional, Set
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from . import _magics
+from ._eager import EagerScan, EagerSwitch
+from ._keras3 import Keras3Fixes
+from ._paths import PathScan
+from ._names import CodeState, dotted, expression
 from ._report import Finding
 
 # eli5 modules that eli5_compat provides under the same path.
 _OURS = {"eli5", "eli5.keras", "eli5.keras.explain_prediction", "eli5.keras.gradcam", "eli5.formatters",
          "eli5.formatters.image", "eli5.base", "eli5.explain", "eli5.ipython"}
-_DISABLERS = ("disable_eager_execution", "disable_v2_behavior")
 _BACKENDS = {"keras.backend", "tensorflow.keras.backend", "tf.keras.backend", "tf_keras.backend",
              "tensorflow.compat.v1.keras.backend", "tf.compat.v1.keras.backend"}
 _KERAS_ROOTS = {"keras", "tensorflow.keras", "tf.keras", "tf_keras", "tensorflow.compat.v1.keras"}
@@ -28,40 +32,36 @@ _BACKEND_FIXES = {
 }
 
 
-def dotted(node: Optional[cst.CSTNode]) -> Optional[str]:
-    """``a.b.c`` for a Name/Attribute chain, else None."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = dotted(node.value)
-        return None if base is None else base + "." + node.attr.value
-    return None
-
-
-def _expr(path: str) -> Union[cst.Name, cst.Attribute]:
-    return cst.parse_expression(path)  # type: ignore[return-value]
-
-
 def _compat_path(module: str) -> str:
     return "eli5_compat" + module[len("eli5"):]
 
 
-class _Migrator(cst.CSTTransformer):
+class _Migrator(EagerSwitch, Keras3Fixes, cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self) -> None:
+    def __init__(self, target: str, state: CodeState) -> None:
         super().__init__()
+        self.keras3 = target == "keras3"
+        self.state = state
         self.findings: List[Finding] = []
         self.backend_aliases: Set[str] = set(_BACKENDS)
-        self.disabler_names: Set[str] = set()
-        self.v1_aliases: Set[str] = set()  # names bound to tensorflow.compat.v1
+        self._eager_setup()
 
     def _note(self, node: cst.CSTNode, level: str, message: str) -> None:
         start = self.get_metadata(PositionProvider, node).start
         self.findings.append(Finding(start.line, start.column + 1, level, message))
 
     # imports -------------------------------------------------------------------------------
+    def visit_Import(self, node: cst.Import) -> None:
+        self._in_import += 1
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self._in_import += 1
+
     def leave_Import(self, original: cst.Import, updated: cst.Import) -> cst.Import:
+        self._in_import -= 1
+        if self.keras3:
+            self._keras3_import(original)
         names: List[cst.ImportAlias] = []
         seen: Set[str] = set()
         for alias in updated.names:
@@ -69,8 +69,6 @@ class _Migrator(cst.CSTTransformer):
             bound = alias.asname.name.value if alias.asname else None  # type: ignore[union-attr]
             if module in _BACKENDS and bound:
                 self.backend_aliases.add(bound)
-            if module.endswith("compat.v1") and bound:
-                self.v1_aliases.add(bound)
             if module in _OURS:
                 alias = self._compat_alias(original, module, bound)
             elif module.startswith("eli5."):
@@ -84,7 +82,7 @@ class _Migrator(cst.CSTTransformer):
 
     def _compat_alias(self, original: cst.CSTNode, module: str, bound: Optional[str]) -> cst.ImportAlias:
         if bound:
-            new = cst.ImportAlias(name=_expr(_compat_path(module)), asname=cst.AsName(name=cst.Name(bound)))
+            new = cst.ImportAlias(name=expression(_compat_path(module)), asname=cst.AsName(name=cst.Name(bound)))
             shown = "import {} as {}".format(_compat_path(module), bound)
         else:  # `import eli5` / `import eli5.keras` bind the name eli5
             new = cst.ImportAlias(name=cst.Name("eli5_compat"), asname=cst.AsName(name=cst.Name("eli5")))
@@ -93,6 +91,7 @@ class _Migrator(cst.CSTTransformer):
         return new
 
     def leave_ImportFrom(self, original: cst.ImportFrom, updated: cst.ImportFrom) -> cst.ImportFrom:
+        self._in_import -= 1
         if updated.relative or updated.module is None:
             return updated
         module = dotted(updated.module) or ""
@@ -100,72 +99,51 @@ class _Migrator(cst.CSTTransformer):
             for alias in updated.names:
                 if dotted(alias.name) == "backend":
                     self.backend_aliases.add(alias.asname.name.value if alias.asname else "backend")  # type: ignore[union-attr]
-        if module.endswith("compat.v1") and not isinstance(updated.names, cst.ImportStar):
-            for alias in updated.names:
-                if dotted(alias.name) in _DISABLERS:
-                    self.disabler_names.add(alias.asname.name.value if alias.asname else dotted(alias.name))  # type: ignore[union-attr,arg-type]
-        if module.endswith("compat") and not isinstance(updated.names, cst.ImportStar):
-            for alias in updated.names:
-                if dotted(alias.name) == "v1":
-                    self.v1_aliases.add(alias.asname.name.value if alias.asname else "v1")  # type: ignore[union-attr]
         if module in _OURS:
             self._note(original, "INFO", "`from {} import ...` -> `from {} import ...`.".format(module, _compat_path(module)))
-            return updated.with_changes(module=_expr(_compat_path(module)))
+            return updated.with_changes(module=expression(_compat_path(module)))
         if module.startswith("eli5."):
             self._note(original, "INFO", "`from {} import ...` is not part of eli5_compat: it keeps using the "
                                          "installed eli5 package.".format(module))
-        return updated
+        return self._keras3_import_from(original, updated) if self.keras3 else updated
 
-    # disable_eager_execution() ----------------------------------------------------------------
-    def _disabler(self, statement: cst.CSTNode) -> Optional[str]:
-        if not (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1):
-            return None
-        expr = statement.body[0]
-        if not (isinstance(expr, cst.Expr) and isinstance(expr.value, cst.Call)):
-            return None
-        name = dotted(expr.value.func) or ""
-        base, _, last = name.rpartition(".")
-        if name in self.disabler_names or (last in _DISABLERS and (base.endswith("compat.v1") or base in self.v1_aliases)):
-            return name + "()"
-        return None
+    # statements: the eager switch ---------------------------------------------------------------
+    def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
+                                  updated: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+        return self._leave_line(original, updated)
 
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        removed = self._disabler(node)
-        if removed:
-            self._note(node, "INFO", "Removed `{}`: Keras 3 cannot run with eager execution disabled, and "
-                                     "eli5_compat runs in eager mode.".format(removed))
+    def leave_SimpleStatementSuite(self, original: cst.SimpleStatementSuite,
+                                   updated: cst.SimpleStatementSuite) -> cst.SimpleStatementSuite:
+        return self._leave_suite(original, updated)
 
-    def _strip(self, body: Sequence[cst.BaseStatement]):
-        kept: List[cst.BaseStatement] = []
-        pending: List[cst.EmptyLine] = []
-        for statement in body:
-            removed = self._disabler(statement)
-            if removed:
-                pending.extend(statement.leading_lines)  # type: ignore[attr-defined]
-                pending.append(cst.EmptyLine(comment=cst.Comment(
-                    "# eli5-compat migrate: removed {} (Keras 3 needs eager execution)".format(removed))))
-                continue
-            if pending:
-                statement = statement.with_changes(leading_lines=[*pending, *statement.leading_lines])  # type: ignore[attr-defined]
-                pending = []
-            kept.append(statement)
-        return kept, pending
-
-    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
-        kept, pending = self._strip(updated.body)
-        return updated.with_changes(body=kept, footer=[*pending, *updated.footer])
-
-    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
-        kept, pending = self._strip(updated.body)
-        if not kept:
-            kept = [cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=pending)]
-            pending = []
-        return updated.with_changes(body=kept, footer=[*pending, *updated.footer])
+    def visit_Name(self, node: cst.Name) -> None:
+        self._eager_reference(node)
 
     # compile(optimizer, loss, metrics) --------------------------------------------------------
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        updated = self._ipython_install(original, updated)
+        if not self.keras3:
+            return updated
+        for fix in (self._compile_call, self._generator_call, self._optimizer_call, self._path_call):
+            updated = fix(original, updated)
+        return updated
+
+    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
+        if not self.keras3:
+            return updated
+        self._activation_trick(original)
+        return self._bound_path(original, updated)
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        if not self.keras3 or self._in_import:
+            return updated
+        if updated.attr.value == "output_shape":
+            return self._output_shape(original, updated)
+        return self._keras3_attribute(original, updated)
+
+    def _compile_call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         func = updated.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value == "compile"):
+        if not ( isinstance(func, cst.Attribute) and func.attr.value == "compile"):
             return updated
         positional = [a for a in updated.args if a.keyword is None and not a.star]
         if len(positional) < 3 or any(a.keyword is not None or a.star for a in updated.args[:len(positional)]):
@@ -182,13 +160,38 @@ class _Migrator(cst.CSTTransformer):
                                             ", ".join(_COMPILE_ORDER[:len(positional)])))
         return updated.with_changes(args=args)
 
+    # get_ipython().system("pip install eli5") in scripts exported from notebooks -------------
+    def _ipython_install(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        func = updated.func
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call)
+                and dotted(func.value.func) == "get_ipython" and func.attr.value in ("system", "run_line_magic")):
+            return updated
+        strings = [a.value for a in updated.args]
+        if not strings or not all(isinstance(v, cst.SimpleString) for v in strings):
+            return updated
+        if func.attr.value == "system" and len(strings) == 1:
+            head, command = "!", strings[0]
+        elif len(strings) == 2 and strings[0].evaluated_value == "pip":  # type: ignore[union-attr]
+            head, command = "%pip ", strings[1]
+        else:
+            return updated
+        quote, inner = command.quote, command.raw_value  # type: ignore[union-attr]
+        fixed = _magics.fix_install(head + inner)
+        if fixed is None:
+            return updated
+        self._note(original, "INFO", _magics.INSTALL_MESSAGE)
+        literal = command.with_changes(value=command.prefix + quote + fixed[len(head):] + quote)  # type: ignore[union-attr]
+        args = list(updated.args)
+        args[-1] = args[-1].with_changes(value=literal)
+        return updated.with_changes(args=args)
+
     # hazards reported, not rewritten ----------------------------------------------------------
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._eager_reference(node)
         attr = node.attr.value
-        if attr == "output_shape":
-            self._note(node, "ERROR", "`.output_shape` was removed from many Keras 3 layers and models: use "
-                                      "`layer.output.shape` (or `model.outputs[0].shape`).")
-        elif attr == "legacy" and (dotted(node.value) or "").endswith("optimizers"):
+        if not self.keras3:
+            return
+        if attr == "legacy" and (dotted(node.value) or "").endswith("optimizers"):
             self._note(node, "WARNING", "Keras 3 has no `keras.optimizers.legacy` (it was for graph mode): use "
                                         "`keras.optimizers.Adam` and friends.")
         elif attr == "_make_predict_function":
@@ -196,6 +199,7 @@ class _Migrator(cst.CSTTransformer):
                                       "predict() needs no preparation.")
 
     def visit_Call(self, node: cst.Call) -> None:
+        self._graph_block(node)
         name = dotted(node.func) or ""
         base, _, last = name.rpartition(".")
         if last in _BACKEND_FIXES and (base in self.backend_aliases or base.endswith("keras.backend")):
@@ -205,10 +209,33 @@ class _Migrator(cst.CSTTransformer):
                                         "tensors directly (`.numpy()`).".format(name))
 
 
-def migrate_python(source: str) -> "tuple[str, List[Finding]]":
-    """Rewrite Python source; raises libcst.ParserSyntaxError when it does not parse."""
-    wrapper = MetadataWrapper(cst.parse_module(source))
-    migrator = _Migrator()
+def prescan(source: str, state: CodeState) -> None:
+    """Add one cell's path and name uses to ``state`` before the cells are migrated (skips bad code)."""
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError:
+        return
+    _scan(module, state)
+
+
+def _scan(module: cst.Module, state: CodeState) -> None:
+    module.visit(PathScan(state))
+    module.visit(EagerScan(state))
+
+
+def migrate_python(source: str, target: str = "keras3", state: Optional[CodeState] = None
+                   ) -> "tuple[str, List[Finding]]":
+    """Rewrite Python source for ``target``; raises libcst.ParserSyntaxError when it does not parse.
+
+    ``state`` carries imports and facts from earlier notebook cells, and the whole notebook's path
+    uses (see :func:`prescan`); without it the source is taken as a whole document.
+    """
+    module = cst.parse_module(source)
+    if state is None:
+        state = CodeState()
+        _scan(module, state)
+    wrapper = MetadataWrapper(module)
+    migrator = _Migrator(target, state)
     new = wrapper.visit(migrator)
     findings = sorted(migrator.findings, key=lambda f: (f.line, f.column))
     return new.code, findings

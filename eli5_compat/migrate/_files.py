@@ -13,7 +13,7 @@ from typing import Iterable, Iterator, List, Optional
 import nbformat
 
 from ._document import MigrationError, cell_sources, migrate_notebook, migrate_source
-from ._report import Finding
+from ._report import Finding, check_target
 
 SUFFIXES = (".ipynb", ".py")
 _SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", ".git", ".venv", "venv", "node_modules"}
@@ -29,6 +29,7 @@ class FileOutcome:
     error: Optional[str] = None
     written: Optional[Path] = None
     diff: str = ""
+    target: str = "keras3"
 
 
 def find_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -48,18 +49,22 @@ def migrated_name(path: Path) -> Path:
     return path.with_name(path.stem + ".migrated" + path.suffix)
 
 
-def migrate_file(path: Path, *, in_place: bool = False, write: bool = True) -> FileOutcome:
-    """Migrate one file; write the result (a new file, or in place with a backup) if ``write``."""
-    outcome = FileOutcome(path)
+def migrate_file(path: Path, *, in_place: bool = False, write: bool = True,
+                 target: str = "keras3") -> FileOutcome:
+    """Migrate one file for ``target`` (``"keras3"`` or ``"tf-keras"``).
+
+    Writes the result (a new file, or in place with a backup) if ``write``.
+    """
+    outcome = FileOutcome(path, target=check_target(target))
     try:
-        original = path.read_text(encoding="utf-8")
+        original = path.read_bytes().decode("utf-8")  # as it is: CRLF line ends stay
         if path.suffix == ".ipynb":
             notebook = _read_notebook(original)
-            result = migrate_notebook(notebook)
+            result = migrate_notebook(notebook, target)
             new_text = _notebook_text(result.notebook) if result.changed else original
             outcome.diff = _notebook_diff(path, notebook, result.notebook) if result.changed else ""
         else:
-            result = migrate_source(original)
+            result = migrate_source(original, target)
             new_text = result.text or original
             outcome.diff = _diff(path, original, new_text, "") if result.changed else ""
     except (MigrationError, OSError, UnicodeDecodeError) as exc:
@@ -98,7 +103,7 @@ def _notebook_text(notebook) -> str:
 def _atomic_write(target: Path, text: str) -> None:
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix="." + target.name, suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(text)
         os.replace(temporary, target)
     except BaseException:

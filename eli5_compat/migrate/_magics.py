@@ -39,6 +39,11 @@ def mask(source: str) -> Tuple[str, Dict[int, str]]:
     return "\n".join(lines), originals
 
 
+def has_ipython_lines(source: str) -> bool:
+    """True when some line is IPython syntax (``!cmd``, ``%magic``, ``%%cell``, ``x = !cmd``, ``obj?``)."""
+    return any(_MAGIC.match(line) or _HELP.match(line) for line in source.splitlines())
+
+
 def unmask(source: str, originals: Dict[int, str]) -> str:
     """Put the IPython lines back (they keep their place even if lines were added around them)."""
     if not originals:
@@ -56,16 +61,25 @@ def rewrite_installs(source: str) -> Tuple[str, List[Finding]]:
     findings: List[Finding] = []
     lines = source.split("\n")
     for i, line in enumerate(lines):
-        match = _PIP.match(line)
-        if not match:
-            continue
-        words = match.group(2).split(" ")
-        replaced = [_replace_requirement(w) for w in words]
-        if replaced != words:
-            lines[i] = match.group(1) + " ".join(replaced)
-            findings.append(Finding(i + 1, 1, "INFO", "Installs eli5-compat instead of eli5 (eli5_compat "
-                                                      "runs eli5 0.11's Keras code on TensorFlow 2.16+)."))
+        fixed = fix_install(line)
+        if fixed is not None:
+            lines[i] = fixed
+            findings.append(Finding(i + 1, 1, "INFO", INSTALL_MESSAGE))
     return "\n".join(lines), findings
+
+
+INSTALL_MESSAGE = "Installs eli5-compat instead of eli5 (eli5_compat runs eli5 0.11's Keras code on TensorFlow 2.16+)."
+
+
+def fix_install(line: str) -> Optional[str]:
+    """The install line with eli5 replaced by eli5-compat, or None when it installs no eli5."""
+    end = "\r" if line.endswith("\r") else ""
+    match = _PIP.match(line[:len(line) - len(end)])
+    if not match:
+        return None
+    words = match.group(2).split(" ")
+    replaced = [_replace_requirement(w) for w in words]
+    return match.group(1) + " ".join(replaced) + end if replaced != words else None
 
 
 def _replace_requirement(word: str) -> str:

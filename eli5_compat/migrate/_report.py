@@ -1,4 +1,8 @@
-"""What a migration found: one Finding per rewrite or hazard, and the report that lists them."""
+"""What a migration found: one Finding per rewrite or hazard, and the report that lists them.
+
+The report's first line names the target the code was migrated for, e.g.
+``Target: keras3 (Keras 3 on TensorFlow 2.16+)``; then one finding a line; then the summary.
+"""
 from __future__ import annotations
 
 from collections import Counter
@@ -6,6 +10,19 @@ from dataclasses import dataclass
 from typing import Iterable, List, Optional
 
 LEVELS = ("INFO", "WARNING", "ERROR")
+#: What each ``target=`` value means; the keys are the accepted values, the first is the default.
+TARGETS = {
+    "keras3": "Keras 3 on TensorFlow 2.16+",
+    "tf-keras": "Keras 2 API on tf-keras: run with TF_USE_LEGACY_KERAS=1 and the tf-keras package",
+}
+
+
+def check_target(target: str) -> str:
+    """``target`` itself if it is one of :data:`TARGETS`, else a ValueError naming the choices."""
+    if target not in TARGETS:
+        raise ValueError("unknown migration target {!r}: choose one of {}".format(
+            target, ", ".join(repr(t) for t in TARGETS)))
+    return target
 
 
 @dataclass(frozen=True)
@@ -35,8 +52,9 @@ def summary(findings: Iterable[Finding], files: int, changed: int, failed: int) 
     return "{} file(s) checked, {} to change, {} failed; {}".format(files, changed, failed, levels)
 
 
-def render(findings: List[Finding], files: int, changed: int, failed: int) -> str:
-    """The whole report, one finding a line, then the summary."""
-    lines = [str(f) for f in findings]
+def render(findings: List[Finding], files: int, changed: int, failed: int, target: str = "keras3") -> str:
+    """The whole report: the target line, one finding a line, then the summary."""
+    lines = ["Target: {} ({})".format(target, TARGETS[check_target(target)])]
+    lines.extend(str(f) for f in findings)
     lines.append(summary(findings, files, changed, failed))
     return "\n".join(lines) + "\n"
