@@ -114,7 +114,10 @@ class _Plan:
         self._validate(parts)
         arrays = _inputs.as_model_arrays(self.model, parts)
         terms = compute_terms(self.model, self.layer, arrays, chosen, self.index, logits)
-        images = _BatchImages(parts[self.which], self.model)
+        # The images are built from a private copy of the pixels; the model's copy serves when
+        # it has the doc's dtype (one copy of the batch fewer).
+        own = arrays[self.which] if arrays[self.which].dtype == parts[self.which].dtype else None
+        images = _BatchImages(parts[self.which] if own is None else own, self.model, copy=own is None)
         heatmaps = gradcam_maps(terms.weights, terms.activations)
         for i in range(count):
             image = Deferred(lambda i=i: images.get(i))
@@ -125,12 +128,13 @@ class _BatchImages:
     """The PIL images of one batch, built together when the first of them is read.
 
     Building a PIL image per input costs as much as a tenth of the Grad-CAM itself on small
-    models, and many batch users read only the heatmaps. The pixels are copied at once (so a
-    caller reusing its buffer changes nothing) and released once the images exist.
+    models, and many batch users read only the heatmaps. The pixels are a private copy (made
+    here unless ``copy=False`` says the caller's array already is one), so a caller reusing
+    its buffer changes nothing; they are released once the images exist.
     """
 
-    def __init__(self, pixels: np.ndarray, model: Any) -> None:
-        self._pixels: Optional[np.ndarray] = np.array(pixels, copy=True)
+    def __init__(self, pixels: np.ndarray, model: Any, copy: bool = True) -> None:
+        self._pixels: Optional[np.ndarray] = np.array(pixels, copy=True) if copy else pixels
         self._model: Any = model
         self._images: List[Any] = []
         self._lock = threading.Lock()

@@ -30,10 +30,16 @@ def gradcam(weights: np.ndarray, activations: np.ndarray) -> np.ndarray:
 def gradcam_maps(weights: np.ndarray, activations: np.ndarray) -> np.ndarray:
     """:func:`gradcam` for a batch: weights (N, C), activations (N, ..., C) -> maps (N, ...)."""
     count, channels = weights.shape
-    # One float64 matrix product per image (eli5 0.11 multiplied in float32 and summed in
-    # float64; the difference is about 1e-7, and this is several times faster on batches).
+    # A float64 dot product per image (eli5 0.11 multiplied in float32 and summed in float64;
+    # the difference is about 1e-7). Image by image, the float64 copy of the activations stays
+    # small: on a batch of 256 MobileNetV2 maps one whole-batch product spent most of its time
+    # allocating a 128 MB temporary.
     flat = activations.reshape(count, -1, channels)
-    lmaps = np.matmul(flat, weights.astype(np.float64)[:, :, np.newaxis]).reshape(activations.shape[:-1])
+    weights64 = weights.astype(np.float64)
+    lmaps = np.empty(flat.shape[:2], dtype=np.float64)
+    for i in range(count):
+        np.dot(flat[i].astype(np.float64), weights64[i], out=lmaps[i])
+    lmaps = lmaps.reshape(activations.shape[:-1])
     lmaps = np.maximum(lmaps, 0)
     spatial = tuple(range(1, lmaps.ndim))
     return lmaps / (np.max(lmaps, axis=spatial, keepdims=True) + _EPSILON)
