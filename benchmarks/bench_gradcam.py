@@ -99,16 +99,17 @@ def median_ms(fn, calls, warmup=5):
 
 
 def interleaved_ms(fns, rounds, warmup=1):
-    """Median ms of each function, run in interleaved rounds (one call of each per round), so a
-    shared machine's drift in speed affects them all alike."""
+    """Median ms of each function, run in interleaved rounds (one call of each per round, the order
+    reversed every other round), so a shared machine's drift in speed, and a slot's position in
+    the round, affect them all alike."""
     import numpy as np
 
     for _ in range(warmup):
         for fn in fns.values():
             fn()
     times = {key: [] for key in fns}
-    for _ in range(rounds):
-        for key, fn in fns.items():
+    for round_ in range(rounds):
+        for key, fn in (list(fns.items()) if round_ % 2 == 0 else list(fns.items())[::-1]):
             start = time.perf_counter()
             fn()
             times[key].append(time.perf_counter() - start)

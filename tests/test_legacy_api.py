@@ -83,6 +83,19 @@ def test_tutorial_explanation_fields(tutorial):
     assert expl.image.mode == "L" and expl.image.size == (12, 12)
 
 
+def test_gradcam_backend_arrays_are_the_callers_to_change(tutorial):
+    """eli5 0.11 returned fresh writable arrays; changing them must not change a later call's."""
+    doc = np.random.default_rng(3).random((1, 12, 12, 1)).astype("float32")
+    layer = tutorial.get_layer("conv2d_1")
+    first = eli5.keras.gradcam_backend(tutorial, doc, None, layer)
+    kept = [a.copy() for a in first[:3]]
+    for array in first[:3]:
+        assert array.flags.writeable
+        array[...] = -1
+    again = eli5.keras.gradcam_backend(tutorial, doc, None, layer)
+    for now, before in zip(again[:3], kept):
+        np.testing.assert_array_equal(now, before)
+
 @pytest.mark.parametrize("dtype", ["float32", "float64", "uint8"])
 def test_neither_model_nor_doc_is_changed(tutorial, dtype):
     doc = (np.random.default_rng(2).random((1, 12, 12, 1)) * 200).astype(dtype)

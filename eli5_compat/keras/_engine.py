@@ -46,7 +46,7 @@ tf.get_logger().addFilter(_OwnRetracingFilter())
 
 @dataclass
 class GradcamTerms:
-    """Per-sample Grad-CAM terms for a batch of N inputs."""
+    """Per-sample Grad-CAM terms for a batch of N inputs (arrays may be read-only: copy to change them)."""
 
     activations: np.ndarray  # (N, *spatial, C) float32
     gradients: np.ndarray  # same shape, L2-normalised per sample
@@ -80,7 +80,9 @@ def compute_terms(
     if tf.executing_eagerly():
         fn = _cached(_EAGER, model, key, lambda: _build_eager(model, layer, specs, output_index, logits))
         values = fn(tuple(tf.constant(a) for a in inputs), tf.constant(targets, dtype=tf.int64))
-        values = [v.numpy() for v in values]
+        # Read-only views of TensorFlow's buffers: .numpy() would copy every activation-sized
+        # result (on a batch that copy costs about a tenth of the Grad-CAM itself).
+        values = [np.asarray(v) for v in values]
     else:
         if _compat.is_keras3(model):
             raise RuntimeError(

@@ -9,6 +9,7 @@ from . import _compat, _inputs, _model
 from ._engine import compute_terms
 
 _EPSILON = 1e-7  # Keras' epsilon, which eli5 0.11 added to the map's maximum
+_CHUNK_VALUES = 1 << 18  # activations per float64 product in gradcam_maps (2 MB)
 
 
 def gradcam(weights: np.ndarray, activations: np.ndarray) -> np.ndarray:
@@ -30,15 +31,17 @@ def gradcam(weights: np.ndarray, activations: np.ndarray) -> np.ndarray:
 def gradcam_maps(weights: np.ndarray, activations: np.ndarray) -> np.ndarray:
     """:func:`gradcam` for a batch: weights (N, C), activations (N, ..., C) -> maps (N, ...)."""
     count, channels = weights.shape
-    # A float64 dot product per image (eli5 0.11 multiplied in float32 and summed in float64;
-    # the difference is about 1e-7). Image by image, the float64 copy of the activations stays
-    # small: on a batch of 256 MobileNetV2 maps one whole-batch product spent most of its time
-    # allocating a 128 MB temporary.
+    # float64 products (eli5 0.11 multiplied in float32 and summed in float64; the difference is
+    # about 1e-7), a few images at a time: one whole-batch product of 256 MobileNetV2 maps spent
+    # most of its time allocating a 128 MB float64 temporary, one product per image costs a
+    # Python round trip per image on small maps.
     flat = activations.reshape(count, -1, channels)
-    weights64 = weights.astype(np.float64)
+    weights64 = weights.astype(np.float64)[:, :, np.newaxis]
+    step = max(1, _CHUNK_VALUES // max(1, flat[0].size))
     lmaps = np.empty(flat.shape[:2], dtype=np.float64)
-    for i in range(count):
-        np.dot(flat[i].astype(np.float64), weights64[i], out=lmaps[i])
+    for start in range(0, count, step):
+        stop = start + step
+        np.matmul(flat[start:stop].astype(np.float64), weights64[start:stop], out=lmaps[start:stop, :, np.newaxis])
     lmaps = lmaps.reshape(activations.shape[:-1])
     lmaps = np.maximum(lmaps, 0)
     spatial = tuple(range(1, lmaps.ndim))
@@ -82,5 +85,6 @@ def _first_terms(model: Any, parts: List[Any], targets: Optional[List[int]], act
     arrays = _inputs.as_model_arrays(model, parts)
     batch = len(arrays[0])
     terms = compute_terms(model, activation_layer, arrays, np.full(batch, target, np.int64), index, logits)
-    return (terms.weights[0], terms.activations[0], terms.gradients[0],
+    # Writable copies of the first sample's arrays, as eli5 0.11 returned them.
+    return (np.array(terms.weights[0]), np.array(terms.activations[0]), np.array(terms.gradients[0]),
             terms.targets[0], terms.scores[0])
