@@ -120,6 +120,12 @@ def _add_explain(commands) -> None:
 def _explain(args: argparse.Namespace) -> int:
     from ._explain_files import run
 
+    try:
+        from . import keras  # noqa: F401  (without TensorFlow its ImportError names the extra)
+    except ModuleNotFoundError as exc:
+        if exc.name != "tensorflow":
+            raise
+        raise SystemExit("eli5-compat explain: {}".format(exc))
     if args.top < 1:
         raise SystemExit("eli5-compat explain: --top must be at least 1")
     return run(args)

@@ -76,6 +76,17 @@ def test_first_use_without_tensorflow_names_the_fix(first_use):
         assert words in done.stdout
 
 
+def test_explain_command_without_tensorflow_says_what_to_install(tmp_path):
+    done = _run('''
+        import sys
+        from eli5_compat.cli import main
+        main(["explain", sys.argv[1], sys.argv[1], "-o", sys.argv[1]])
+    ''', tmp_path)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith("eli5-compat explain: eli5_compat.keras needs TensorFlow"), done.stderr
+    assert 'pip install "eli5-compat[tensorflow]"' in done.stderr
+
 def _tfcpu_python() -> Path:
     venv = Path(os.environ.get("ELI5_COMPAT_TFCPU_VENV", REPO / ".venv-py313"))
     python = venv / "bin" / "python"
