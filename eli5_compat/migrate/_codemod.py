@@ -8,6 +8,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from . import _magics
 from ._eager import EagerScan, EagerSwitch
+from ._generators import GeneratorScan
 from ._keras3 import Keras3Fixes
 from ._paths import PathScan
 from ._names import CodeState, dotted, expression
@@ -221,6 +222,7 @@ def prescan(source: str, state: CodeState) -> None:
 def _scan(module: cst.Module, state: CodeState) -> None:
     module.visit(PathScan(state))
     module.visit(EagerScan(state))
+    module.visit(GeneratorScan(state))
 
 
 def migrate_python(source: str, target: str = "keras3", state: Optional[CodeState] = None

@@ -2,7 +2,8 @@
 
 Rewritten: ``fit_generator`` / ``predict_generator`` / ``evaluate_generator`` (positional arguments
 named in Keras 2's order first; ``workers`` / ``use_multiprocessing`` / ``max_queue_size`` dropped
-with a WARNING each; ``verbose=0``, Keras 2's default there, kept explicit for predict/evaluate);
+with a WARNING each; ``verbose=0``, Keras 2's default there, kept explicit for predict/evaluate;
+a WARNING with the hand fix unless the data certainly yields what Keras 3 accepts, see ``_generators``);
 optimizer ``lr=``; ``layers.experimental.preprocessing`` and ``utils.np_utils`` imports and
 attribute chains; ``.output_shape`` of a layer (``model.layers[i]``, ``model.get_layer(...)``) ->
 ``.output.shape`` (layers are taken to have one output: all built-in layers do; Keras 3 models keep
@@ -18,6 +19,7 @@ from typing import List, Sequence
 
 import libcst as cst
 
+from ._generators import data_warning
 from ._names import CodeState, dotted
 from ._paths import SavedPaths
 
@@ -97,6 +99,11 @@ class Keras3Fixes(SavedPaths):
                                      "generator{}).".format(method, new_method, new_method,
                                                             "" if method == "fit_generator"
                                                             else "; verbose=0 keeps Keras 2's default here"))
+        data = next((a.value for i, a in enumerate(updated.args)
+                     if (order[i] if a.keyword is None else a.keyword.value) == "generator"), None)
+        warning = data_warning(self.state, data, new_method) if data is not None else None
+        if warning:
+            self._note(original, "WARNING", warning)
         return updated.with_changes(func=func.with_changes(attr=cst.Name(new_method)), args=args)  # type: ignore[union-attr]
 
     # optimizers ---------------------------------------------------------------------------------------
