@@ -173,7 +173,9 @@ def test_tf_keras_target_leaves_keras2_code_alone():
     source = ("model.fit_generator(gen, 10, workers=2)\nopt = Adam(lr=0.1)\n"
               "from keras.layers.experimental.preprocessing import Rescaling\nmodel.save('m')\n"
               "model = load_model('m')\ns = model.layers[0].output_shape\n")
-    assert migrate_cell(source, target="tf-keras") == (source, [])
+    new, findings = migrate_cell(source, target="tf-keras")
+    assert new == source.replace("from keras.layers", "from tf_keras.layers")  # tf-keras's own Keras 2 import
+    assert found(findings) == [(3, 1, "INFO")]
 
 
 # the rewritten code runs on Keras 3 ------------------------------------------------------------------

@@ -11,6 +11,7 @@ from ._eager import EagerScan, EagerSwitch
 from ._generators import GeneratorScan
 from ._keras3 import Keras3Fixes
 from ._paths import PathScan
+from ._tf_keras import TfKerasImports
 from ._names import CodeState, dotted, expression
 from ._report import Finding
 
@@ -37,7 +38,7 @@ def _compat_path(module: str) -> str:
     return "eli5_compat" + module[len("eli5"):]
 
 
-class _Migrator(EagerSwitch, Keras3Fixes, cst.CSTTransformer):
+class _Migrator(EagerSwitch, Keras3Fixes, TfKerasImports, cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
     def __init__(self, target: str, state: CodeState) -> None:
@@ -79,7 +80,8 @@ class _Migrator(EagerSwitch, Keras3Fixes, cst.CSTTransformer):
             if key not in seen:
                 seen.add(key)
                 names.append(alias.with_changes(comma=cst.MaybeSentinel.DEFAULT))
-        return updated.with_changes(names=names)
+        updated = updated.with_changes(names=names)
+        return updated if self.keras3 else self._tf_keras_import(original, updated)
 
     def _compat_alias(self, original: cst.CSTNode, module: str, bound: Optional[str]) -> cst.ImportAlias:
         if bound:
@@ -106,7 +108,9 @@ class _Migrator(EagerSwitch, Keras3Fixes, cst.CSTTransformer):
         if module.startswith("eli5."):
             self._note(original, "INFO", "`from {} import ...` is not part of eli5_compat: it keeps using the "
                                          "installed eli5 package.".format(module))
-        return self._keras3_import_from(original, updated) if self.keras3 else updated
+        if self.keras3:
+            return self._keras3_import_from(original, updated)
+        return self._tf_keras_import_from(original, updated)
 
     # statements: the eager switch ---------------------------------------------------------------
     def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
@@ -201,6 +205,8 @@ class _Migrator(EagerSwitch, Keras3Fixes, cst.CSTTransformer):
 
     def visit_Call(self, node: cst.Call) -> None:
         self._graph_block(node)
+        if not self.keras3:
+            self._tf_keras_string_import(node)
         name = dotted(node.func) or ""
         base, _, last = name.rpartition(".")
         if last in _BACKEND_FIXES and (base in self.backend_aliases or base.endswith("keras.backend")):
