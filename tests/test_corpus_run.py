@@ -32,6 +32,11 @@ from PIL import Image
 
 from eli5_compat.migrate import migrate_notebook, migrate_source
 
+_spec = importlib.util.spec_from_file_location(
+    "corpus_inputs", Path(__file__).parent / "corpus" / "_harness" / "corpus_inputs.py")
+corpus_inputs = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(corpus_inputs)
+
 pytestmark = [pytest.mark.tooling, pytest.mark.once, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,99 +46,28 @@ STANDINS = CORPUS / "_standins"
 HARNESS = CORPUS / "_harness"
 MARKER = "CORPUS-END"
 
+STABLE = {"TF_ENABLE_ONEDNN_OPTS": "0", "CUDA_VISIBLE_DEVICES": "-1",
+          "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}  # as legacy_heatmaps.py ran eli5 0.11
+HEATMAP_TOLERANCE = 1e-5  # TF 2.15 graph mode vs TF 2.16+ eager (keras-facts.md)
+
 EXPLANATION, IMAGE = "Explanation", "PIL.Image"
 TERMS = "tuple(ndarray, ndarray, ndarray, int64, float32)"
 
 
-def _model(path, shape, classes, names=("conv1", "conv2"), seed=0):
-    """A tiny seeded CNN (conv, pool, conv, global pool, softmax) saved to ``path``."""
-    import keras  # Keras 3: the runs below use it whatever the world
-
-    keras.utils.set_random_seed(seed)
-    model = keras.Sequential([
-        keras.Input(shape),
-        keras.layers.Conv2D(4, 3, activation="relu", name=names[0]),
-        keras.layers.MaxPooling2D(),
-        keras.layers.Conv2D(4, 3, activation="relu", name=names[1]),
-        keras.layers.GlobalAveragePooling2D(),
-        keras.layers.Dense(classes, activation="softmax"),
-    ])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(str(path))
-
-
-def _png(path, size, mode="RGB", seed=0):
-    """A seeded noise image with a bright square (something for the model to look at)."""
-    rng = np.random.default_rng(seed)
-    channels = {"RGB": 3, "L": 1}[mode]
-    pixels = rng.integers(0, 120, (size[1], size[0], channels), dtype=np.uint8)
-    pixels[size[1] // 4: size[1] // 2, size[0] // 3: 2 * size[0] // 3] = 230
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(pixels[..., 0] if mode == "L" else pixels, mode).save(str(path))
-    return path
-
-
-def _kaggle(work):
-    train = work.parent / "input" / "chest-xray-pneumonia" / "chest_xray" / "train"
-    for label, name in enumerate(("NORMAL", "PNEUMONIA")):
-        for i in range(2):
-            _png(train / name / "IM-{:04d}.png".format(i), (40, 40), seed=10 * label + i)
-    return {}
-
-
-def _notebook(work):
-    _model(work / "models" / "xray_cnn.h5", (32, 32, 3), 2)
-    _png(work / "images" / "patient042.png", (48, 48))
-    return {}
-
-
-def _streamlit(work):
-    _model(work / "xray_model.h5", (28, 28, 1), 2)
-    return {"STANDIN_UPLOAD": str(_png(work / "upload.png", (64, 64), mode="L"))}
-
-
-def _flask(work):
-    _model(work / "weights" / "xray_cnn.h5", (32, 32, 3), 3)
-    return {"STANDIN_UPLOAD": str(_png(work / "request.jpg.png", (50, 40)))}
-
-
-def _report(work):
-    _model(work / "model.h5", (32, 32, 3), 3)
-    _png(work / "images" / "a.png", (32, 32), seed=1)
-    _png(work / "images" / "b.png", (36, 36), seed=2)
-    # the library the script imports, as `eli5-compat migrate --in-place` leaves it
-    shutil.copyfile(EXPECTED / "run_gradcam_utils.py", work / "run_gradcam_utils.py")
-    return {}
-
-
-def _softmax(work):
-    _model(work / "dogs_vs_cats.h5", (32, 32, 3), 2, names=("block1_conv", "block2_conv"))
-    _png(work / "cat.png", (40, 30))
-    return {}
-
-
-def _training(work):
-    for label, name in enumerate(("benign", "malignant", "nevus")):
-        for i in range(2):
-            _png(work / "data" / "train" / name / "{}.png".format(i), (36, 36), seed=10 * label + i)
-    return {}
-
-
-# file: (folder it runs in, inputs, script arguments, the eli5 calls it makes in order)
+# file: the eli5 calls it makes, in order (its inputs: tests/corpus/_harness/corpus_inputs.py)
 CASES = {
-    "run_kaggle_xray_kernel.py": ("kaggle/working", _kaggle, [], [
-        ("show_prediction", IMAGE), ("explain_prediction", EXPLANATION), ("format_as_image", IMAGE)]),
-    "run_xray_notebook.ipynb": (".", _notebook, [], [
-        ("show_prediction", IMAGE), ("explain_prediction", EXPLANATION), ("format_as_image", IMAGE)]),
-    "run_streamlit_xray_app.py": (".", _streamlit, [], [("show_prediction", IMAGE)]),
-    "run_flask_explain_api.py": (".", _flask, [], [("explain_prediction", EXPLANATION), ("format_as_image", IMAGE)]),
-    "run_gradcam_report.py": (".", _report, ["images"], [
+    "run_kaggle_xray_kernel.py": [
+        ("show_prediction", IMAGE), ("explain_prediction", EXPLANATION), ("format_as_image", IMAGE)],
+    "run_xray_notebook.ipynb": [
+        ("show_prediction", IMAGE), ("explain_prediction", EXPLANATION), ("format_as_image", IMAGE)],
+    "run_streamlit_xray_app.py": [("show_prediction", IMAGE)],
+    "run_flask_explain_api.py": [("explain_prediction", EXPLANATION), ("format_as_image", IMAGE)],
+    "run_gradcam_report.py": [
         ("gradcam_backend", TERMS), ("gradcam", "ndarray"), ("explain_prediction", EXPLANATION),
-        ("format_as_image", IMAGE)] * 2),
-    "run_softmax_trick.py": (".", _softmax, [], [
-        ("explain_prediction", EXPLANATION), ("format_as_image", IMAGE), ("show_prediction", IMAGE)]),
-    "run_train_then_explain.py": (".", _training, [], [
-        ("explain_prediction", EXPLANATION), ("format_as_image", IMAGE)] * 3),
+        ("format_as_image", IMAGE)] * 2,
+    "run_softmax_trick.py": [
+        ("explain_prediction", EXPLANATION), ("format_as_image", IMAGE), ("show_prediction", IMAGE)],
+    "run_train_then_explain.py": [("explain_prediction", EXPLANATION), ("format_as_image", IMAGE)] * 3,
 }
 
 # Runs that fail today for a known reason outside this test: the error they must stop with.
@@ -152,6 +86,7 @@ def _environment(tmp_path, extra):
     env.pop("TF_USE_LEGACY_KERAS", None)
     env.pop("TF_DETERMINISTIC_OPS", None)  # a user's environment, not the suite's
     env.update(extra)
+    env.update(STABLE)
     env.update({
         "PYTHONPATH": os.pathsep.join([str(HARNESS), str(STANDINS), str(REPO)]),
         "PATH": os.pathsep.join([str(STANDINS / "bin"), env.get("PATH", "")]),
@@ -185,19 +120,33 @@ def _expected_migration(name):
 def test_every_run_file_has_a_case():
     files = {p.name for p in CORPUS.glob("run_*") if p.suffix in (".py", ".ipynb")}
     assert files - set(CASES) == {"run_gradcam_utils.py"}  # imported by run_gradcam_report.py
-    assert set(CASES) <= files
+    assert set(CASES) == set(files) - {"run_gradcam_utils.py"} == set(corpus_inputs.SETUPS)
+
+
+def _same_as_eli5_011(name, records, tmp_path):
+    """The migrated run's calls and heatmaps equal the original's under eli5 0.11 (legacy_heatmaps.py)."""
+    legacy = np.load(str(EXPECTED / (name + ".legacy.npz")))
+    calls = [r for r in records if "call" in r]
+    assert [[r["call"], r["returned"]] for r in calls] == json.loads(str(legacy["calls"]))
+    numbers = [r["heatmap"] for r in calls if r["heatmap"]]
+    assert ["heatmap_{}".format(n) for n in numbers] == sorted(k for k in legacy.files if k != "calls")
+    for n in numbers:
+        ours = np.load(str(tmp_path / "{}.npy".format(n)))
+        np.testing.assert_allclose(ours, legacy["heatmap_{}".format(n)], rtol=0, atol=HEATMAP_TOLERANCE)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_migrated_file_runs_to_its_end_on_keras3(name, tmp_path):
-    folder, make_inputs, arguments, expected_calls = CASES[name]
-    work = tmp_path / folder
-    work.mkdir(parents=True, exist_ok=True)
-    env = _environment(tmp_path, make_inputs(work))
+    expected_calls = CASES[name]
+    work, extra = corpus_inputs.prepare(name, tmp_path, EXPECTED / "run_gradcam_utils.py")
+    env = _environment(tmp_path, extra)
+    legacy = EXPECTED / (name + ".legacy.npz")
+    if legacy.exists():
+        env["ELI5_CORPUS_HEATMAPS"] = str(tmp_path)
     original = work / name
     shutil.copyfile(CORPUS / name, original)
 
-    command = [sys.executable, "-m", "eli5_compat", "run", str(original), *arguments]
+    command = [sys.executable, "-m", "eli5_compat", "run", str(original), *corpus_inputs.SETUPS[name][2]]
     if name.endswith(".ipynb"):
         executed = tmp_path / "executed.ipynb"
         command[4:4] = ["-o", str(executed), "--timeout", "300"]
@@ -228,4 +177,6 @@ def test_migrated_file_runs_to_its_end_on_keras3(name, tmp_path):
     assert _migrated_by_run(original) == _expected_migration(name)
     expected_report = (EXPECTED / (name + ".report.txt")).read_text(encoding="utf-8")
     assert expected_report.replace(name + ":", str(original) + ":") in report
+    if legacy.exists():
+        _same_as_eli5_011(name, records, tmp_path)
     assert not known, "{} runs now: remove it from KNOWN_FAILURES".format(name)
