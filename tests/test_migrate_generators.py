@@ -55,7 +55,7 @@ def test_generator_yielding_a_list_through_a_name_bound_once():
     assert findings[2].message == (
         "`pairs()` yields `[x[n], y[n]]`, `None`, not a tuple: Keras 3's `fit()` rejects that (\"the generator must "
         "return a tuple\"), Keras 2 took it. Yield a tuple instead: `yield (x[n], y[n])` for `yield [x[n], y[n]]`; "
-        "`yield (None,)` if `None` is an array, `yield tuple(None)` if it is a list.")
+        "yield a batch, not `None`.")
 
 
 def test_sequence_subclasses_work_unchanged():
@@ -79,6 +79,8 @@ def test_sequence_subclasses_work_unchanged():
      "batches()"),  # defined twice
     ("class Rows(typing.Sequence):\n    pass\np = model.predict_generator(Rows(), 2)\n", "Rows()"),  # not Keras'
     ("p = model.predict_generator(self.batches(), 2)\n", "self.batches()"),
+    ("def pairs():\n    yield x, y\ngen = pairs()\ndef test(gen):\n    p = model.predict_generator(gen, 2)\n",
+     "gen"),  # a parameter named like a name bound once
 ])
 def test_data_that_migrate_cannot_follow_gets_the_general_fix(source, shown):
     findings = migrate_cell(source)[1]

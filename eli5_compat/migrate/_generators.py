@@ -57,6 +57,10 @@ class GeneratorScan(cst.CSTVisitor):
         if not _is_tuple(value):
             self._open[-1].append(_tuple_fix(value))
 
+    def visit_Param(self, node: cst.Param) -> None:
+        name = node.name.value  # a parameter is another binding: the name is not bound once
+        self.state.bound_literals[name] = self.state.bound_calls[name] = None
+
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         name = node.name.value
         bases = [dotted(b.value) or "" for b in node.bases if b.keyword is None]
@@ -100,6 +104,8 @@ def data_warning(state: CodeState, data: cst.BaseExpression, new_method: str) ->
 def _tuple_fix(value: Optional[cst.BaseExpression]) -> Tuple[str, str]:
     """(the yielded code, the hand fix that yields what Keras 2 made of it)."""
     code = "None" if value is None else cst.Module([]).code_for_node(value)
+    if code == "None":
+        return code, "yield a batch, not `None`"
     if isinstance(value, cst.List) and not any(isinstance(e, cst.StarredElement) for e in value.elements):
         items = [cst.Module([]).code_for_node(e.value) for e in value.elements]
         return code, "`yield ({}{})` for `yield {}`".format(", ".join(items), "," if len(items) == 1 else "", code)
