@@ -13,7 +13,9 @@ saved as the code loads them, PNG images, uploads. Only for these runs, PYTHONPA
 Each test asserts that the file printed its end marker last, that the recorded calls are
 exactly the expected ones (Explanations with a heatmap, PIL images, Grad-CAM terms), that eager
 execution was on throughout, and that the checked-in expected migration (tests/corpus/expected)
-is what ``run`` executed. The runs always use this (Keras 3) interpreter with
+is what ``run`` executed. For the files with ``expected/<file>.legacy.npz`` (the original run
+under eli5 0.11 by ``_harness/legacy_heatmaps.py`` on the same inputs), the calls must be the
+same and every heatmap within 1e-5 of eli5 0.11's. The runs always use this (Keras 3) interpreter with
 ``TF_USE_LEGACY_KERAS`` removed, so they are the same in every world: marked ``once`` and
 ``tooling``.
 """
@@ -28,7 +30,6 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from PIL import Image
 
 from eli5_compat.migrate import migrate_notebook, migrate_source
 
@@ -70,6 +71,9 @@ CASES = {
     "run_train_then_explain.py": [("explain_prediction", EXPLANATION), ("format_as_image", IMAGE)] * 3,
 }
 
+# What `!pip install` lines asked the stand-in pip for (files without one must not call it)
+PIP = {"run_kaggle_xray_kernel.py": ["pip install eli5-compat -q"], "run_xray_notebook.ipynb": ["pip install eli5-compat"]}
+
 # Runs that fail today for a known reason outside this test: the error they must stop with.
 # Each is an expected failure while it fails exactly so, and a failure once it runs (then
 # remove it here).
@@ -103,7 +107,7 @@ def _records(tmp_path):
     return [json.loads(line) for line in lines]
 
 
-def _migrated_by_run(original: Path) -> bytes:
+def _migrated_by_run(original: Path):
     """What ``eli5-compat run`` executes for ``original`` (the migrated text it builds in memory)."""
     if original.suffix == ".ipynb":
         notebook = nbformat.read(str(original), as_version=nbformat.NO_CONVERT)
@@ -129,7 +133,7 @@ def _same_as_eli5_011(name, records, tmp_path):
     calls = [r for r in records if "call" in r]
     assert [[r["call"], r["returned"]] for r in calls] == json.loads(str(legacy["calls"]))
     numbers = [r["heatmap"] for r in calls if r["heatmap"]]
-    assert ["heatmap_{}".format(n) for n in numbers] == sorted(k for k in legacy.files if k != "calls")
+    assert {"heatmap_{}".format(n) for n in numbers} == set(legacy.files) - {"calls"}
     for n in numbers:
         ours = np.load(str(tmp_path / "{}.npy".format(n)))
         np.testing.assert_allclose(ours, legacy["heatmap_{}".format(n)], rtol=0, atol=HEATMAP_TOLERANCE)
@@ -168,9 +172,11 @@ def test_migrated_file_runs_to_its_end_on_keras3(name, tmp_path):
     calls = [(r["call"], r.get("returned", "raised " + r.get("raised", "?"))) for r in records if "call" in r]
     assert calls == expected_calls
     assert all(r["eager"] for r in records if "call" in r), records
-    if not name.endswith(".ipynb"):  # a kernel is shut down without running its atexit hooks
-        at_exit = {r["pid"]: r["eager"] for r in records if "exit" in r}
-        assert {at_exit.get(r["pid"]) for r in records if "call" in r} == {True}, records
+    at_exit = {r["pid"]: r["eager"] for r in records if "exit" in r}  # the notebook's kernel's too
+    assert {at_exit.get(r["pid"]) for r in records if "call" in r} == {True}, records
+
+    pip_log = tmp_path / "pip.log"
+    assert (pip_log.read_text().splitlines() if pip_log.exists() else []) == PIP.get(name, [])
 
     # the file is untouched; run executed the reviewed expected migration and printed its report
     assert original.read_bytes() == (CORPUS / name).read_bytes()
