@@ -207,3 +207,29 @@ def test_the_legacy_bare_generator_worked_on_keras2(tmp_path):
                           timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     np.testing.assert_allclose(np.load(tmp_path / "bare.npy"), _reference()[0], rtol=0, atol=1e-6)
+
+
+def test_dropped_arguments_on_their_own_line_keep_the_line_numbers():
+    """D1 (issue 9): the line a dropped `workers=` stood on stays (blank, or `)` after a trailing comma)."""
+    source = ("history = model.fit_generator(train_gen, steps_per_epoch=len(train_gen), epochs=10,\n"
+              "                              validation_data=test_gen, validation_steps=len(test_gen),\n"
+              "                              workers=4, use_multiprocessing=True, max_queue_size=20)\n"
+              "m.fit_generator(gen,\n    steps_per_epoch=3,\n    workers=4,\n    epochs=2)\n"
+              "print('after')\n")
+    new, findings = migrate_cell(source)
+    assert new == ("history = model.fit(train_gen, steps_per_epoch=len(train_gen), epochs=10,\n"
+                   "                              validation_data=test_gen, validation_steps=len(test_gen),\n"
+                   "                              )\n"
+                   "m.fit(gen,\n    steps_per_epoch=3,\n\n    epochs=2)\n"
+                   "print('after')\n")
+    dropped = [(f.line, f.column, f.message.split(":")[0]) for f in findings if f.message.startswith("Dropped")]
+    assert dropped == [(3, 31, "Dropped `workers=4` from `fit_generator()`"),
+                       (3, 42, "Dropped `use_multiprocessing=True` from `fit_generator()`"),
+                       (3, 68, "Dropped `max_queue_size=20` from `fit_generator()`"),
+                       (6, 5, "Dropped `workers=4` from `fit_generator()`")]
+
+
+def test_dropped_argument_before_a_line_break_keeps_it():
+    new, findings = migrate_cell("m.fit_generator(gen, workers=4,\n    epochs=2)\nm.predict_generator(gen, 3, workers=4\n)\n")
+    assert new == "m.fit(gen,\n    epochs=2)\nm.predict(gen, steps=3, \nverbose=0)\n"
+    assert [(f.line, f.column) for f in findings if f.message.startswith("Dropped `workers=4` from")] == [(1, 22), (3, 29)]

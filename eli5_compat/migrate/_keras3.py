@@ -51,6 +51,46 @@ def _keyword(name: str) -> dict:
                                                                whitespace_after=cst.SimpleWhitespace("")))
 
 
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+def _newlines(whitespace: cst.BaseParenthesizableWhitespace) -> bool:
+    return "\n" in _code(whitespace)
+
+
+def _drop_after(kept: cst.Arg, dropped: cst.Arg, last: bool) -> cst.Arg:
+    """``kept`` (the argument before ``dropped``) taking over the text around ``dropped``, line count kept.
+
+    Lines the dropped argument stood on stay as blank lines (a trailing comma stays when the dropped
+    argument had a line of its own before ``)``), so the lines after the call keep their numbers.
+    """
+    comma = kept.comma
+    own_line = isinstance(comma, cst.Comma) and _newlines(comma.whitespace_after)
+    if last:
+        merged = kept if own_line else kept.with_changes(comma=dropped.comma,
+                                                         whitespace_after_arg=dropped.whitespace_after_arg)
+    elif isinstance(comma, cst.Comma) and isinstance(dropped.comma, cst.Comma) and not own_line:
+        merged = kept.with_changes(comma=comma.with_changes(whitespace_after=dropped.comma.whitespace_after))
+    else:
+        merged = kept
+    missing = (_code(kept) + _code(dropped)).count("\n") - _code(merged).count("\n")
+    if missing <= 0:
+        return merged
+    if isinstance(merged.comma, cst.Comma):
+        return merged.with_changes(comma=merged.comma.with_changes(
+            whitespace_after=_with_blank_lines(merged.comma.whitespace_after, missing)))
+    return merged.with_changes(whitespace_after_arg=_with_blank_lines(merged.whitespace_after_arg, missing))
+
+
+def _with_blank_lines(whitespace: cst.BaseParenthesizableWhitespace, count: int) -> cst.ParenthesizedWhitespace:
+    """``whitespace`` inside brackets with ``count`` more line breaks (blank lines), same indentation after."""
+    if isinstance(whitespace, cst.ParenthesizedWhitespace):
+        return whitespace.with_changes(empty_lines=list(whitespace.empty_lines) + [cst.EmptyLine(indent=False)] * count)
+    return cst.ParenthesizedWhitespace(empty_lines=[cst.EmptyLine(indent=False)] * (count - 1), indent=False,
+                                       last_line=cst.SimpleWhitespace(whitespace.value))  # type: ignore[attr-defined]
+
+
 class Keras3Fixes(SavedPaths):
     """Mixin for the migrating transformer; the host provides ``state`` and ``_note``."""
 
@@ -76,12 +116,13 @@ class Keras3Fixes(SavedPaths):
             name = order[index] if arg.keyword is None else arg.keyword.value
             given.add(name)
             if name in _DROPPED:
-                self._note(original, "WARNING", "Dropped `{}` from `{}()`: Keras 3's `{}()` has no such argument (it "
-                                                "belongs to keras.utils.PyDataset).".format(
-                                                    cst.Module([]).code_for_node(arg.with_changes(
-                                                        comma=cst.MaybeSentinel.DEFAULT)), method, new_method))
-                if index == len(updated.args) - 1 and args:
-                    args[-1] = args[-1].with_changes(comma=arg.comma)
+                self._note(original.args[index], "WARNING", "Dropped `{}` from `{}()`: Keras 3's `{}()` has no such "
+                                                            "argument (it belongs to keras.utils.PyDataset).".format(
+                                                                _code(arg.with_changes(comma=cst.MaybeSentinel.DEFAULT,
+                                                                                     whitespace_after_arg=cst.SimpleWhitespace(""))),
+                                                                method, new_method))
+                if args:
+                    args[-1] = _drop_after(args[-1], arg, index == len(updated.args) - 1)
                 continue
             if name == "generator":
                 arg = arg.with_changes(**_keyword("x")) if arg.keyword is not None else arg
