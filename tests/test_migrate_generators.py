@@ -232,4 +232,12 @@ def test_dropped_arguments_on_their_own_line_keep_the_line_numbers():
 def test_dropped_argument_before_a_line_break_keeps_it():
     new, findings = migrate_cell("m.fit_generator(gen, workers=4,\n    epochs=2)\nm.predict_generator(gen, 3, workers=4\n)\n")
     assert new == "m.fit(gen,\n    epochs=2)\nm.predict(gen, steps=3, \nverbose=0)\n"
-    assert [(f.line, f.column) for f in findings if f.message.startswith("Dropped `workers=4` from")] == [(1, 22), (3, 29)]
+    assert [(f.line, f.column) for f in findings if f.message.startswith("Dropped `workers=4` from")] == [(1, 1), (3, 1)]
+
+
+def test_dropped_argument_line_keeps_its_comment_and_the_closing_bracket_its_indentation():
+    source = ("m.fit_generator(gen,\n    steps_per_epoch=3,  # three\n    workers=4,  # many\n    epochs=2)\n"
+              "m.fit_generator(\n    gen,\n    workers=2,\n)\n")
+    new, _ = migrate_cell(source)
+    assert new == ("m.fit(gen,\n    steps_per_epoch=3,  # three\n    # many\n    epochs=2)\n"
+                   "m.fit(\n    gen,\n\n)\n")

@@ -33,7 +33,7 @@ def found(findings):
      "p = model.predict(test_gen, steps=10, verbose=1)\n", ["INFO", "WARNING"]),
     ("s = model.evaluate_generator(generator=val_gen)\n", "s = model.evaluate(x=val_gen, verbose=0)\n", ["INFO", "WARNING"]),
     ("model.fit_generator(\n    gen,\n    steps_per_epoch=10,\n    workers=2,\n)\n",
-     "model.fit(\n    gen,\n    steps_per_epoch=10,\n)\n", ["WARNING", "INFO", "WARNING"]),
+     "model.fit(\n    gen,\n    steps_per_epoch=10,\n\n)\n", ["INFO", "WARNING", "WARNING"]),
 ])
 def test_generator_methods(before, after, levels):
     new, findings = migrate_cell(before)

@@ -18,6 +18,7 @@ import re
 from typing import List, Sequence
 
 import libcst as cst
+from libcst.metadata import PositionProvider
 
 from ._generators import data_warning
 from ._names import CodeState, dotted
@@ -62,16 +63,16 @@ def _newlines(whitespace: cst.BaseParenthesizableWhitespace) -> bool:
 def _drop_after(kept: cst.Arg, dropped: cst.Arg, last: bool) -> cst.Arg:
     """``kept`` (the argument before ``dropped``) taking over the text around ``dropped``, line count kept.
 
-    Lines the dropped argument stood on stay as blank lines (a trailing comma stays when the dropped
-    argument had a line of its own before ``)``), so the lines after the call keep their numbers.
+    A line the dropped argument stood on stays, blank or with the comment that ended it (and a
+    trailing comma stays before ``)``), so the lines after the call keep their numbers.
     """
     comma = kept.comma
     own_line = isinstance(comma, cst.Comma) and _newlines(comma.whitespace_after)
-    if last:
-        merged = kept if own_line else kept.with_changes(comma=dropped.comma,
-                                                         whitespace_after_arg=dropped.whitespace_after_arg)
-    elif isinstance(comma, cst.Comma) and isinstance(dropped.comma, cst.Comma) and not own_line:
-        merged = kept.with_changes(comma=comma.with_changes(whitespace_after=dropped.comma.whitespace_after))
+    trailing = dropped.comma.whitespace_after if isinstance(dropped.comma, cst.Comma) else dropped.whitespace_after_arg
+    if last and not own_line:
+        merged = kept.with_changes(comma=dropped.comma, whitespace_after_arg=dropped.whitespace_after_arg)
+    elif isinstance(comma, cst.Comma):
+        merged = kept.with_changes(comma=comma.with_changes(whitespace_after=_join(comma.whitespace_after, trailing)))
     else:
         merged = kept
     missing = (_code(kept) + _code(dropped)).count("\n") - _code(merged).count("\n")
@@ -81,6 +82,20 @@ def _drop_after(kept: cst.Arg, dropped: cst.Arg, last: bool) -> cst.Arg:
         return merged.with_changes(comma=merged.comma.with_changes(
             whitespace_after=_with_blank_lines(merged.comma.whitespace_after, missing)))
     return merged.with_changes(whitespace_after_arg=_with_blank_lines(merged.whitespace_after_arg, missing))
+
+
+def _join(before: cst.BaseParenthesizableWhitespace, after: cst.BaseParenthesizableWhitespace
+          ) -> cst.BaseParenthesizableWhitespace:
+    """The whitespace before a dropped argument and the one after it as one: both line breaks kept."""
+    if not isinstance(after, cst.ParenthesizedWhitespace):
+        return before
+    if not isinstance(before, cst.ParenthesizedWhitespace):
+        return after
+    comment = after.first_line.comment
+    line = cst.EmptyLine(indent=False, whitespace=cst.SimpleWhitespace(after.last_line.value if comment else ""),
+                         comment=comment)
+    return after.with_changes(first_line=before.first_line,
+                              empty_lines=[*before.empty_lines, line, *after.empty_lines])
 
 
 def _with_blank_lines(whitespace: cst.BaseParenthesizableWhitespace, count: int) -> cst.ParenthesizedWhitespace:
@@ -116,7 +131,7 @@ class Keras3Fixes(SavedPaths):
             name = order[index] if arg.keyword is None else arg.keyword.value
             given.add(name)
             if name in _DROPPED:
-                self._note(original.args[index], "WARNING", "Dropped `{}` from `{}()`: Keras 3's `{}()` has no such "
+                self._note(self._line_of(original, index), "WARNING", "Dropped `{}` from `{}()`: Keras 3's `{}()` has no such "
                                                             "argument (it belongs to keras.utils.PyDataset).".format(
                                                                 _code(arg.with_changes(comma=cst.MaybeSentinel.DEFAULT,
                                                                                      whitespace_after_arg=cst.SimpleWhitespace(""))),
@@ -146,6 +161,11 @@ class Keras3Fixes(SavedPaths):
         if warning:
             self._note(original, "WARNING", warning)
         return updated.with_changes(func=func.with_changes(attr=cst.Name(new_method)), args=args)  # type: ignore[union-attr]
+
+    def _line_of(self, call: cst.Call, index: int) -> cst.CSTNode:
+        """Where a finding about argument ``index`` goes: the call, or the argument when it is on a later line."""
+        line = self.get_metadata(PositionProvider, call.args[index]).start.line  # type: ignore[attr-defined]
+        return call if line == self.get_metadata(PositionProvider, call).start.line else call.args[index]  # type: ignore[attr-defined]
 
     # optimizers ---------------------------------------------------------------------------------------
     def _optimizer_call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
