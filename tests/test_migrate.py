@@ -249,3 +249,28 @@ def test_tutorial_notebook_migrates_to_the_expected_notebook(tmp_path):
     assert "disable_eager_execution()\n" not in expected.cells[1].source
     assert expected.cells[2].source.startswith("import eli5_compat as eli5\n")
     assert 'metrics=["accuracy"]' in expected.cells[7].source
+
+
+def test_statement_after_a_code_line_magic_is_migrated_and_the_magic_kept():
+    """D2 (issue 9): `%time` / `%timeit` / `%prun` (with options) run the Python statement after them."""
+    source = ("%time preds = model.predict_generator(test_gen, len(test_gen), workers=4)\n"
+              "%timeit -n 3 -r 2 model.predict_generator(g, 2)\n"
+              "%prun -s cumulative model.evaluate_generator(g, 2)\n"
+              "%time for i in range(3): f(i)\n%matplotlib inline\n%time\n")
+    new, findings = migrate_cell(source)
+    assert new == ("%time preds = model.predict(test_gen, steps=len(test_gen), verbose=0)\n"
+                   "%timeit -n 3 -r 2 model.predict(g, steps=2, verbose=0)\n"
+                   "%prun -s cumulative model.evaluate(g, steps=2, verbose=0)\n"
+                   "%time for i in range(3): f(i)\n%matplotlib inline\n%time\n")
+    assert [(f.line, f.column, f.level, f.message.split(" (")[0]) for f in findings if f.level == "INFO"] == [
+        (1, 15, "INFO", "`predict_generator()` -> `predict()`"),
+        (2, 19, "INFO", "`predict_generator()` -> `predict()`"),
+        (3, 21, "INFO", "`evaluate_generator()` -> `evaluate()`")]
+    assert [(f.line, f.column, f.message.split(":")[0]) for f in findings if f.message.startswith("Dropped")] == [
+        (1, 15, "Dropped `workers=4` from `predict_generator()`")]
+
+
+def test_eager_switch_after_a_line_magic_is_removed_keeping_the_magic():
+    new, findings = migrate_cell("import tensorflow as tf\n%time tf.compat.v1.disable_eager_execution()\n")
+    assert new.split("\n")[1].startswith("%time pass  # eli5-compat migrate: removed")
+    assert [(f.line, f.level) for f in findings] == [(2, "INFO")]
