@@ -274,3 +274,28 @@ def test_eager_switch_after_a_line_magic_is_removed_keeping_the_magic():
     new, findings = migrate_cell("import tensorflow as tf\n%time tf.compat.v1.disable_eager_execution()\n")
     assert new.split("\n")[1].startswith("%time pass  # eli5-compat migrate: removed")
     assert [(f.line, f.level) for f in findings] == [(2, "INFO")]
+
+
+def test_python_cell_magic_bodies_are_migrated_and_other_cell_magics_skipped():
+    """D3 (issue 9): %%time / %%capture / %%timeit run their body as Python; %%bash / %%writefile do not."""
+    timed = "%%time\nhist = model.fit_generator(gen(), steps_per_epoch=100, epochs=2, workers=2)"
+    captured = "%%capture out\n!pip install eli5 tensorflow==2.4.1\nimport eli5"
+    writefile = "%%writefile app.py\nimport eli5\nmodel.fit_generator(g)\n"
+    notebook = new_notebook(cells=[new_code_cell(timed), new_code_cell(captured), new_code_cell(writefile),
+                                   new_code_cell("%%bash\npip install eli5\n")])
+    result = migrate_notebook(notebook)
+    assert [c.source for c in result.notebook.cells] == [
+        "%%time\nhist = model.fit(gen(), steps_per_epoch=100, epochs=2)",
+        "%%capture out\n!pip install eli5-compat tensorflow==2.4.1\nimport eli5_compat as eli5",
+        writefile, "%%bash\npip install eli5\n"]
+    assert sorted({(f.cell, f.line) for f in result.findings}) == [(1, 2), (2, 2), (2, 3)]
+
+
+def test_backend_alias_from_an_earlier_cell_is_remembered():
+    """D5 (issue 9): `from keras import backend as K` in cell 1, `K.get_session()` in cell 2."""
+    notebook = new_notebook(cells=[new_code_cell("from keras import backend as K"),
+                                   new_code_cell("sess = K.get_session()")])
+    result = migrate_notebook(notebook)
+    assert [(f.cell, f.line, f.column, f.level, f.message) for f in result.findings] == [
+        (2, 1, 8, "ERROR", "`K.get_session` has no eager equivalent: remove it; read values with .numpy() or "
+                           "model.predict().")]

@@ -20,7 +20,6 @@ _OURS = {"eli5", "eli5.keras", "eli5.keras.explain_prediction", "eli5.keras.grad
          "eli5.formatters.image", "eli5.base", "eli5.explain", "eli5.ipython"}
 _BACKENDS = {"keras.backend", "tensorflow.keras.backend", "tf.keras.backend", "tf_keras.backend",
              "tensorflow.compat.v1.keras.backend", "tf.compat.v1.keras.backend"}
-_KERAS_ROOTS = {"keras", "tensorflow.keras", "tf.keras", "tf_keras", "tensorflow.compat.v1.keras"}
 # Keras 2's compile(): the order positional arguments meant there.
 _COMPILE_ORDER = ("optimizer", "loss", "metrics", "loss_weights", "weighted_metrics", "run_eagerly",
                   "steps_per_execution")
@@ -46,7 +45,6 @@ class _Migrator(EagerSwitch, Keras3Fixes, TfKerasImports, cst.CSTTransformer):
         self.keras3 = target == "keras3"
         self.state = state
         self.findings: List[Finding] = []
-        self.backend_aliases: Set[str] = set(_BACKENDS)
         self._eager_setup()
 
     def _note(self, node: cst.CSTNode, level: str, message: str) -> None:
@@ -69,8 +67,6 @@ class _Migrator(EagerSwitch, Keras3Fixes, TfKerasImports, cst.CSTTransformer):
         for alias in updated.names:
             module = dotted(alias.name) or ""
             bound = alias.asname.name.value if alias.asname else None  # type: ignore[union-attr]
-            if module in _BACKENDS and bound:
-                self.backend_aliases.add(bound)
             if module in _OURS:
                 alias = self._compat_alias(original, module, bound)
             elif module.startswith("eli5."):
@@ -98,10 +94,6 @@ class _Migrator(EagerSwitch, Keras3Fixes, TfKerasImports, cst.CSTTransformer):
         if updated.relative or updated.module is None:
             return updated
         module = dotted(updated.module) or ""
-        if module in _KERAS_ROOTS and not isinstance(updated.names, cst.ImportStar):
-            for alias in updated.names:
-                if dotted(alias.name) == "backend":
-                    self.backend_aliases.add(alias.asname.name.value if alias.asname else "backend")  # type: ignore[union-attr]
         if module in _OURS:
             self._note(original, "INFO", "`from {} import ...` -> `from {} import ...`.".format(module, _compat_path(module)))
             return updated.with_changes(module=expression(_compat_path(module)))
@@ -208,8 +200,9 @@ class _Migrator(EagerSwitch, Keras3Fixes, TfKerasImports, cst.CSTTransformer):
         if not self.keras3:
             self._tf_keras_string_import(node)
         name = dotted(node.func) or ""
-        base, _, last = name.rpartition(".")
-        if last in _BACKEND_FIXES and (base in self.backend_aliases or base.endswith("keras.backend")):
+        # What the name was imported as, in this cell or an earlier one (``from keras import backend as K``).
+        base, _, last = (self.state.resolve(node.func) or name).rpartition(".")
+        if last in _BACKEND_FIXES and (base in _BACKENDS or base.endswith("keras.backend")):
             self._note(node, "ERROR", "`{}` {}".format(name, _BACKEND_FIXES[last]))
         elif name in ("tf.Session", "tf.compat.v1.Session", "tensorflow.compat.v1.Session"):
             self._note(node, "WARNING", "`{}` runs graph-mode code; with eager execution back on, evaluate "

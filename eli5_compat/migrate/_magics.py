@@ -4,7 +4,9 @@ Line magics (``%matplotlib inline``), shell lines (``!ls``, ``x = !ls``) and hel
 (``obj?``) are swapped for a marked ``pass`` of the same indentation while the cell is
 parsed, and put back afterwards. The Python statement of a line magic that runs one
 (``%time``, ``%timeit``, ``%prun`` and their options) is migrated: its prefix is swapped for an
-``if 1:`` of the same width (columns and line numbers stay) and put back afterwards. Cell magics (``%%bash``) make the whole cell non-Python.
+``if 1:`` of the same width (columns and line numbers stay) and put back afterwards. Cell magics
+that run Python (``%%time``, ``%%timeit``, ``%%capture``, ``%%prun``) keep their line as it is and
+have their body migrated; other cell magics (``%%bash``) make the whole cell non-Python.
 """
 from __future__ import annotations
 
@@ -20,16 +22,19 @@ _MAGIC = re.compile(r"^(\s*)(?:[!%]|[A-Za-z_][\w,\s]*=\s*[!%])")
 # A line magic that runs the Python statement after it (after its options, for %timeit / %prun).
 _CODE_MAGIC = re.compile(r"^(\s*)%(?:time|timeit|prun)(?=\s)")
 _IF = "if 1:"
+_CELL_MAGIC = re.compile(r"^\s*%%")
+# Cell magics that run their body as Python: the magic line is masked like a line magic, the body migrated.
+_PYTHON_CELL_MAGIC = re.compile(r"^\s*%%(?:time|timeit|capture|prun)(?:\s|$)")
 _HELP = re.compile(r"^\s*[\w.]+\?{1,2}\s*$")
 _PIP = re.compile(r"^(\s*[!%]\s*(?:pip3?|python3?\s+-m\s+pip)\s+install\b)(.*)$")
 _ELI5_REQUIREMENT = re.compile(r"^(['\"]?)eli5(\[[^\]]*\])?([<>=!~].*)?\1$")
 
 
 def is_cell_magic(source: str) -> bool:
-    """True when the cell starts with a cell magic such as ``%%bash``."""
+    """True when the cell starts with a cell magic whose body is not Python (``%%bash``, not ``%%time``)."""
     for line in source.splitlines():
         if line.strip():
-            return line.lstrip().startswith("%%")
+            return bool(_CELL_MAGIC.match(line)) and not _PYTHON_CELL_MAGIC.match(line)
     return False
 
 
