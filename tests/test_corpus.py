@@ -30,23 +30,12 @@ NAMES = [p.name for p in FILES]
 MIN_FILES = 19
 
 # (file, check) -> the defect that makes the check fail today.
-_D1 = ("D1: dropping `workers=` & co. that stand on the last line of a multi-line fit_generator() call deletes "
-       "that line, so the lines after it move up")
-_D2 = "D2: code after a line magic (`%time preds = model.predict_generator(...)`) is neither migrated nor reported"
 _D3 = ("D3: Python cells under a cell magic (`%%time`, `%%capture`) are skipped whole: `fit_generator` and "
        "`!pip install eli5` in them are neither migrated nor reported")
-_D4 = ("D4: `graph = tf.compat.v1.get_default_graph()` ... `with graph.as_default():` turns eager execution off in "
-       "its block (Keras 3's predict then fails) and is not reported")
 _D5 = "D5: a backend alias imported in an earlier notebook cell (`from keras import backend as K`) is forgotten: " \
       "`K.get_session()` in a later cell is not reported"
 KNOWN_DEFECTS: Dict[Tuple[str, str], str] = {
-    ("cifar_gradcam_research.ipynb", "line count"): _D1,
-    ("cifar_gradcam_research.ipynb", "changed lines reported"): _D1,
-    ("kaggle_chest_xray.py", "line count"): _D1,
-    ("kaggle_chest_xray.py", "changed lines reported"): _D1,
-    ("kaggle_chest_xray.py", "legacy left unreported"): _D2,
     ("mnist_layer_ablation.ipynb", "legacy left unreported"): _D3 + "; " + _D5,
-    ("xray_flask_app.py", "legacy left unreported"): _D4,
 }
 
 # A pattern left in migrated code must be reported on its line (or be gone).

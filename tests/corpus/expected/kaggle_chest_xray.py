@@ -63,13 +63,14 @@ model.summary()
 
 %%time
 history = model.fit(train_gen, steps_per_epoch=len(train_gen), epochs=10,
-                              validation_data=test_gen, validation_steps=len(test_gen))
+                              validation_data=test_gen, validation_steps=len(test_gen),
+                              )
 
 
 # In[6]:
 
 
-%time preds = model.predict_generator(test_gen, len(test_gen), workers=4)
+%time preds = model.predict(test_gen, steps=len(test_gen), verbose=0)
 print("test accuracy:", model.evaluate(test_gen, steps=len(test_gen), verbose=0)[1])
 
 
