@@ -77,12 +77,7 @@ PIP = {"run_kaggle_xray_kernel.py": ["pip install eli5-compat -q"], "run_xray_no
 # Runs that fail today for a known reason outside this test: the error they must stop with.
 # Each is an expected failure while it fails exactly so, and a failure once it runs (then
 # remove it here).
-KNOWN_FAILURES = {
-    "run_kaggle_xray_kernel.py": (
-        "NotImplementedError: Implement enable_gui in a subclass",
-        "`eli5-compat run SCRIPT.py` gives scripts with notebook syntax a bare IPython InteractiveShell, "
-        "whose `%matplotlib inline` raises NotImplementedError (eli5_compat/_run_script.py)"),
-}
+KNOWN_FAILURES = {}
 
 
 def _environment(tmp_path, extra):
