@@ -37,7 +37,16 @@ def _eli5_compat_boot():
         from IPython.core.inputtransformer2 import TransformerManager
         from IPython.core.interactiveshell import InteractiveShell
 
-        InteractiveShell.instance(user_module=main)
+        class ScriptShell(InteractiveShell):
+            # IPython leaves enable_gui to subclasses; a script has no event loop and no screen, so every
+            # %matplotlib backend (inline, notebook, qt...) becomes Agg: figures draw and save, show() is a no-op.
+            def enable_gui(self, gui=None):
+                pass
+
+            def enable_matplotlib(self, gui=None):
+                return super().enable_matplotlib("agg")
+
+        ScriptShell.instance(user_module=main)
         source = TransformerManager().transform_cell(source)
     linecache.cache[script] = (len(source), None, source.splitlines(True), script)
 

@@ -159,8 +159,9 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def _add_target(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", choices=["keras3", "tf-keras"], default="keras3",
-                        help="keras3 (default): Keras 3 fixes too; tf-keras: only eli5 and the eager switch "
-                             "change, the code keeps Keras 2 and runs with TF_USE_LEGACY_KERAS=1")
+                        help="keras3 (default): Keras 3 fixes too; tf-keras: only eli5, the eager switch and "
+                             "standalone keras imports (-> tf_keras) change, the code keeps Keras 2 "
+                             "and runs with TF_USE_LEGACY_KERAS=1")
 
 
 def _run_options() -> argparse.ArgumentParser:

@@ -249,3 +249,53 @@ def test_tutorial_notebook_migrates_to_the_expected_notebook(tmp_path):
     assert "disable_eager_execution()\n" not in expected.cells[1].source
     assert expected.cells[2].source.startswith("import eli5_compat as eli5\n")
     assert 'metrics=["accuracy"]' in expected.cells[7].source
+
+
+def test_statement_after_a_code_line_magic_is_migrated_and_the_magic_kept():
+    """D2 (issue 9): `%time` / `%timeit` / `%prun` (with options) run the Python statement after them."""
+    source = ("%time preds = model.predict_generator(test_gen, len(test_gen), workers=4)\n"
+              "%timeit -n 3 -r 2 model.predict_generator(g, 2)\n"
+              "%prun -s cumulative model.evaluate_generator(g, 2)\n"
+              "%time for i in range(3): f(i)\n%matplotlib inline\n%time\n")
+    new, findings = migrate_cell(source)
+    assert new == ("%time preds = model.predict(test_gen, steps=len(test_gen), verbose=0)\n"
+                   "%timeit -n 3 -r 2 model.predict(g, steps=2, verbose=0)\n"
+                   "%prun -s cumulative model.evaluate(g, steps=2, verbose=0)\n"
+                   "%time for i in range(3): f(i)\n%matplotlib inline\n%time\n")
+    assert [(f.line, f.column, f.level, f.message.split(" (")[0]) for f in findings if f.level == "INFO"] == [
+        (1, 15, "INFO", "`predict_generator()` -> `predict()`"),
+        (2, 19, "INFO", "`predict_generator()` -> `predict()`"),
+        (3, 21, "INFO", "`evaluate_generator()` -> `evaluate()`")]
+    assert [(f.line, f.column, f.message.split(":")[0]) for f in findings if f.message.startswith("Dropped")] == [
+        (1, 15, "Dropped `workers=4` from `predict_generator()`")]
+
+
+def test_eager_switch_after_a_line_magic_is_removed_keeping_the_magic():
+    new, findings = migrate_cell("import tensorflow as tf\n%time tf.compat.v1.disable_eager_execution()\n")
+    assert new.split("\n")[1].startswith("%time pass  # eli5-compat migrate: removed")
+    assert [(f.line, f.level) for f in findings] == [(2, "INFO")]
+
+
+def test_python_cell_magic_bodies_are_migrated_and_other_cell_magics_skipped():
+    """D3 (issue 9): %%time / %%capture / %%timeit run their body as Python; %%bash / %%writefile do not."""
+    timed = "%%time\nhist = model.fit_generator(gen(), steps_per_epoch=100, epochs=2, workers=2)"
+    captured = "%%capture out\n!pip install eli5 tensorflow==2.4.1\nimport eli5"
+    writefile = "%%writefile app.py\nimport eli5\nmodel.fit_generator(g)\n"
+    notebook = new_notebook(cells=[new_code_cell(timed), new_code_cell(captured), new_code_cell(writefile),
+                                   new_code_cell("%%bash\npip install eli5\n")])
+    result = migrate_notebook(notebook)
+    assert [c.source for c in result.notebook.cells] == [
+        "%%time\nhist = model.fit(gen(), steps_per_epoch=100, epochs=2)",
+        "%%capture out\n!pip install eli5-compat tensorflow==2.4.1\nimport eli5_compat as eli5",
+        writefile, "%%bash\npip install eli5\n"]
+    assert sorted({(f.cell, f.line) for f in result.findings}) == [(1, 2), (2, 2), (2, 3)]
+
+
+def test_backend_alias_from_an_earlier_cell_is_remembered():
+    """D5 (issue 9): `from keras import backend as K` in cell 1, `K.get_session()` in cell 2."""
+    notebook = new_notebook(cells=[new_code_cell("from keras import backend as K"),
+                                   new_code_cell("sess = K.get_session()")])
+    result = migrate_notebook(notebook)
+    assert [(f.cell, f.line, f.column, f.level, f.message) for f in result.findings] == [
+        (2, 1, 8, "ERROR", "`K.get_session` has no eager equivalent: remove it; read values with .numpy() or "
+                           "model.predict().")]

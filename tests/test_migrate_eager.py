@@ -161,3 +161,22 @@ def test_notebook_decides_on_imports_and_resource_variables_with_every_cell():
     assert cells[1] == REMOVED.format("disable_eager_execution()")
     assert cells[2] == "callbacks = [disable_eager_execution]"
     assert [(f.cell, f.line, f.level) for f in result.findings] == [(1, 3, "INFO"), (2, 1, "INFO"), (3, 1, "ERROR")]
+
+
+def test_default_graph_blocks_are_errors_and_the_graph_is_reported():
+    """D4 (issue 9): `graph = tf.compat.v1.get_default_graph()` then `with graph.as_default():` runs graph mode."""
+    source = ("import tensorflow as tf\ngraph = tf.compat.v1.get_default_graph()\n\n"
+              "def predict(x):\n    with graph.as_default():\n        return model.predict(x)\n"
+              "with tf.compat.v1.get_default_graph().as_default():\n    pass\n"
+              "other = make()\nwith other.as_default():\n    pass\n")
+    new, findings = migrate_cell(source)
+    assert new == source
+    assert [(f.line, f.column, f.level) for f in findings] == [
+        (2, 9, "WARNING"), (5, 10, "ERROR"), (7, 6, "ERROR"), (7, 6, "WARNING")]
+    assert findings[0].message == (
+        "`tf.compat.v1.get_default_graph()` is graph-mode code: with eager execution on, a `with ....as_default():` "
+        "block on this graph turns it off again. Remove this line and every `with ....as_default():` line on its "
+        "graph (dedent their blocks).")
+    assert findings[1].message == (
+        "`graph.as_default()` runs its block in graph mode, where Keras 3 models cannot be built, trained or "
+        "explained: remove the `with` line and dedent its block (keep it only for code without Keras or eli5).")

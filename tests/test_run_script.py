@@ -217,3 +217,20 @@ def test_only_top_level_get_ipython_calls_bring_an_ipython_shell(project):
     exported.write_text("import os\nget_ipython().run_line_magic('env', 'SET_BY=magic')\nprint(os.environ['SET_BY'])\n")
     done = _cli(["run", str(exported)], elsewhere, tmpdir)
     assert (done.returncode, done.stdout) == (0, "env: SET_BY=magic\nmagic\n")
+
+
+def test_matplotlib_magics_draw_off_screen_and_the_script_runs_to_its_end(project):
+    """`%matplotlib inline` (issue 9: NotImplementedError under run) selects Agg; show() returns; savefig works."""
+    folder, elsewhere, tmpdir = project
+    script = folder / "plot.py"
+    script.write_text("%matplotlib inline\nimport matplotlib.pyplot as plt\n"
+                      "plt.plot([0, 1], [0, 1], color='red', linewidth=4)\nplt.savefig('plot.png')\nplt.show()\n"
+                      "%matplotlib notebook\nprint('end', plt.get_backend())\n")
+    done = _cli(["run", str(script)], elsewhere, tmpdir)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "end agg\n"
+    import matplotlib.image
+    pixels = matplotlib.image.imread(str(folder / "plot.png"))
+    assert pixels.shape == (480, 640, 4)  # matplotlib's default 6.4 x 4.8 in figure at 100 dpi
+    red = (pixels[..., 0] > 0.9) & (pixels[..., 1] < 0.1) & (pixels[..., 2] < 0.1)
+    assert red.sum() > 1000  # the thick red line was drawn

@@ -2,7 +2,8 @@
 
 The fixture ``tests/data/keras2_sepcnn.h5`` (a custom CNN with SeparableConv2D blocks) was saved
 by TF 2.15 / Keras 2.15, and ``keras2_sepcnn_legacy.npz`` holds eli5 0.11's explanation of it,
-both written by ``tests/golden/make_keras2_h5.py`` in the legacy environment.
+both written by ``tests/golden/make_keras2_h5.py`` in the legacy environment. Code that imports the
+standalone ``keras`` package (Keras 2 in eli5 0.11's day) runs too: the target points it at tf_keras.
 """
 import shutil
 from pathlib import Path
@@ -86,3 +87,42 @@ def test_run_default_keras3_target_stops_at_loading_the_keras2_h5(notebook, caps
     out = capsys.readouterr().out
     assert out.startswith("Target: keras3 (")
     assert "cell 1: ok" in out and "cell 2: ERROR TypeError" in out and "cell 3" not in out
+
+
+# Written as for eli5 0.11 with the standalone Keras 2 package: `keras` was Keras 2 then.
+SCRIPT = """\
+import sys
+import numpy as np
+import tensorflow as tf
+from keras.models import load_model
+import keras.backend as K
+import eli5
+
+tf.compat.v1.disable_eager_execution()
+model = load_model('keras2_sepcnn.h5')
+legacy = np.load('keras2_sepcnn_legacy.npz')
+explanation = eli5.explain_prediction(model, legacy['doc'])
+best = explanation.targets[0]
+np.savez('result.npz', heatmap=best.heatmap, target=best.target, score=best.score)
+print(type(model).__module__.split('.')[0], K.__name__.split('.')[0], tf.executing_eagerly(), sys.argv[1:])
+"""
+
+
+@pytest.mark.slow
+def test_run_target_tf_keras_points_standalone_keras_imports_at_tf_keras(tmp_path, monkeypatch, capfd):
+    monkeypatch.delenv("TF_DETERMINISTIC_OPS", raising=False)
+    shutil.copy(H5, tmp_path / H5.name)
+    shutil.copy(LEGACY, tmp_path / LEGACY.name)
+    script = tmp_path / "explain_keras2.py"
+    script.write_text(SCRIPT)
+    assert main(["run", "--target", "tf-keras", str(script), "--flag"]) == 0
+    out, err = capfd.readouterr()
+    assert script.read_text() == SCRIPT
+    assert out.splitlines()[-1] == "tf_keras tf_keras True ['--flag']"  # Keras 2 from `keras` imports, eager on
+    assert "explain_keras2.py:4:1: INFO: `from keras.models import ...` -> `from tf_keras.models import ...`" in err
+    assert "explain_keras2.py:5:1: INFO: `import keras.backend as K` -> `import tf_keras.backend as K`" in err
+    result, legacy = np.load(tmp_path / "result.npz"), np.load(LEGACY)
+    assert int(result["target"]) == int(legacy["target"])
+    np.testing.assert_allclose(result["score"], legacy["score"], rtol=0, atol=1e-6)
+    assert result["heatmap"].shape == legacy["heatmap"].shape == (8, 8)
+    np.testing.assert_allclose(result["heatmap"], legacy["heatmap"], rtol=0, atol=1e-5)

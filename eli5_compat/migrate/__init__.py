@@ -6,8 +6,9 @@ that turns eager execution off, fixes Keras 2 code for Keras 3 where the meaning
 extension-less model paths), and reports what it cannot fix safely with the hand fix.
 
 Every entry point takes ``target="keras3"`` (the default: Keras 2 -> 3 fixes and reports too) or
-``target="tf-keras"`` (only the eli5 imports/installs and the eager switch change; the code keeps
-its Keras 2 API and runs with ``TF_USE_LEGACY_KERAS=1``). Any other value raises ValueError.
+``target="tf-keras"`` (only the eli5 imports/installs, the eager switch and imports of the
+standalone ``keras`` package, pointed at ``tf_keras``, change; the code keeps its Keras 2 API and
+runs with ``TF_USE_LEGACY_KERAS=1``). Any other value raises ValueError.
 The target is recorded on ``Migrated.target`` / ``FileOutcome.target``, and :func:`render`
 (given ``target=``) starts the report with the line ``Target: <target> (<meaning>)``.
 """

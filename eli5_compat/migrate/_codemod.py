@@ -8,8 +8,10 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from . import _magics
 from ._eager import EagerScan, EagerSwitch
+from ._generators import GeneratorScan
 from ._keras3 import Keras3Fixes
 from ._paths import PathScan
+from ._tf_keras import TfKerasImports
 from ._names import CodeState, dotted, expression
 from ._report import Finding
 
@@ -18,7 +20,6 @@ _OURS = {"eli5", "eli5.keras", "eli5.keras.explain_prediction", "eli5.keras.grad
          "eli5.formatters.image", "eli5.base", "eli5.explain", "eli5.ipython"}
 _BACKENDS = {"keras.backend", "tensorflow.keras.backend", "tf.keras.backend", "tf_keras.backend",
              "tensorflow.compat.v1.keras.backend", "tf.compat.v1.keras.backend"}
-_KERAS_ROOTS = {"keras", "tensorflow.keras", "tf.keras", "tf_keras", "tensorflow.compat.v1.keras"}
 # Keras 2's compile(): the order positional arguments meant there.
 _COMPILE_ORDER = ("optimizer", "loss", "metrics", "loss_weights", "weighted_metrics", "run_eagerly",
                   "steps_per_execution")
@@ -36,7 +37,7 @@ def _compat_path(module: str) -> str:
     return "eli5_compat" + module[len("eli5"):]
 
 
-class _Migrator(EagerSwitch, Keras3Fixes, cst.CSTTransformer):
+class _Migrator(EagerSwitch, Keras3Fixes, TfKerasImports, cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
     def __init__(self, target: str, state: CodeState) -> None:
@@ -44,7 +45,6 @@ class _Migrator(EagerSwitch, Keras3Fixes, cst.CSTTransformer):
         self.keras3 = target == "keras3"
         self.state = state
         self.findings: List[Finding] = []
-        self.backend_aliases: Set[str] = set(_BACKENDS)
         self._eager_setup()
 
     def _note(self, node: cst.CSTNode, level: str, message: str) -> None:
@@ -67,8 +67,6 @@ class _Migrator(EagerSwitch, Keras3Fixes, cst.CSTTransformer):
         for alias in updated.names:
             module = dotted(alias.name) or ""
             bound = alias.asname.name.value if alias.asname else None  # type: ignore[union-attr]
-            if module in _BACKENDS and bound:
-                self.backend_aliases.add(bound)
             if module in _OURS:
                 alias = self._compat_alias(original, module, bound)
             elif module.startswith("eli5."):
@@ -78,7 +76,8 @@ class _Migrator(EagerSwitch, Keras3Fixes, cst.CSTTransformer):
             if key not in seen:
                 seen.add(key)
                 names.append(alias.with_changes(comma=cst.MaybeSentinel.DEFAULT))
-        return updated.with_changes(names=names)
+        updated = updated.with_changes(names=names)
+        return updated if self.keras3 else self._tf_keras_import(original, updated)
 
     def _compat_alias(self, original: cst.CSTNode, module: str, bound: Optional[str]) -> cst.ImportAlias:
         if bound:
@@ -95,17 +94,15 @@ class _Migrator(EagerSwitch, Keras3Fixes, cst.CSTTransformer):
         if updated.relative or updated.module is None:
             return updated
         module = dotted(updated.module) or ""
-        if module in _KERAS_ROOTS and not isinstance(updated.names, cst.ImportStar):
-            for alias in updated.names:
-                if dotted(alias.name) == "backend":
-                    self.backend_aliases.add(alias.asname.name.value if alias.asname else "backend")  # type: ignore[union-attr]
         if module in _OURS:
             self._note(original, "INFO", "`from {} import ...` -> `from {} import ...`.".format(module, _compat_path(module)))
             return updated.with_changes(module=expression(_compat_path(module)))
         if module.startswith("eli5."):
             self._note(original, "INFO", "`from {} import ...` is not part of eli5_compat: it keeps using the "
                                          "installed eli5 package.".format(module))
-        return self._keras3_import_from(original, updated) if self.keras3 else updated
+        if self.keras3:
+            return self._keras3_import_from(original, updated)
+        return self._tf_keras_import_from(original, updated)
 
     # statements: the eager switch ---------------------------------------------------------------
     def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
@@ -200,9 +197,12 @@ class _Migrator(EagerSwitch, Keras3Fixes, cst.CSTTransformer):
 
     def visit_Call(self, node: cst.Call) -> None:
         self._graph_block(node)
+        if not self.keras3:
+            self._tf_keras_string_import(node)
         name = dotted(node.func) or ""
-        base, _, last = name.rpartition(".")
-        if last in _BACKEND_FIXES and (base in self.backend_aliases or base.endswith("keras.backend")):
+        # What the name was imported as, in this cell or an earlier one (``from keras import backend as K``).
+        base, _, last = (self.state.resolve(node.func) or name).rpartition(".")
+        if last in _BACKEND_FIXES and (base in _BACKENDS or base.endswith("keras.backend")):
             self._note(node, "ERROR", "`{}` {}".format(name, _BACKEND_FIXES[last]))
         elif name in ("tf.Session", "tf.compat.v1.Session", "tensorflow.compat.v1.Session"):
             self._note(node, "WARNING", "`{}` runs graph-mode code; with eager execution back on, evaluate "
@@ -221,6 +221,7 @@ def prescan(source: str, state: CodeState) -> None:
 def _scan(module: cst.Module, state: CodeState) -> None:
     module.visit(PathScan(state))
     module.visit(EagerScan(state))
+    module.visit(GeneratorScan(state))
 
 
 def migrate_python(source: str, target: str = "keras3", state: Optional[CodeState] = None

@@ -32,7 +32,8 @@ def migrate_cell(source: str, cell_magics_allowed: bool = True, target: str = "k
                  ) -> Tuple[str, List[Finding]]:
     """Migrate the code of one notebook cell (IPython lines pass through, eli5 installs are fixed).
 
-    ``target`` is ``"keras3"`` (default) or ``"tf-keras"`` (only eli5 and the eager switch change).
+    ``target`` is ``"keras3"`` (default) or ``"tf-keras"`` (only eli5, the eager switch and
+    ``keras`` -> ``tf_keras`` imports change).
     """
     return _migrate_code(source, check_target(target), None, cell_magics_allowed)
 

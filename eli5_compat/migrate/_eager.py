@@ -29,6 +29,10 @@ RESOURCE_OFF = {
 }
 GRAPH_BLOCKS = {"tensorflow.python.eager.context.graph_mode"}
 _GRAPHS = {"tensorflow.Graph", "tensorflow.compat.v1.Graph"}
+_DEFAULT_GRAPHS = {"tensorflow.compat.v1.get_default_graph", "tensorflow.get_default_graph",
+                   "tensorflow.python.framework.ops.get_default_graph"}
+# What a name assigned once to a call must have called (its callee) to hold a graph.
+_GRAPH_CALLEES = {".Graph", ".get_default_graph", "get_default_graph"}
 _SWITCH_NAMES = {path.rpartition(".")[2] for path in EAGER_OFF}
 _COMMENT = "# eli5-compat migrate: removed {} ({})"
 
@@ -146,10 +150,22 @@ class EagerSwitch:
                                       "cannot do: remove the `with` line and dedent its block.".format(dotted(node)))
 
     def _graph_block(self, node: cst.Call) -> None:
-        """Report ``tf.Graph().as_default()`` (from visit_Call): its block runs in graph mode."""
+        """Report ``tf.Graph().as_default()``, ``graph.as_default()`` with ``graph = tf.compat.v1.get_default_graph()``
+        (from visit_Call): its block runs in graph mode; and the ``get_default_graph()`` call itself."""
         func = node.func
-        if (isinstance(func, cst.Attribute) and func.attr.value == "as_default" and isinstance(func.value, cst.Call)
-                and self.state.resolve(func.value.func) in _GRAPHS):
+        if self.state.resolve(func) in _DEFAULT_GRAPHS:
+            self._note(node, "WARNING", "`{}` is graph-mode code: with eager execution on, a `with ....as_default():` "
+                                        "block on this graph turns it off again. Remove this line and every `with "
+                                        "....as_default():` line on its graph (dedent their blocks).".format(
+                                            cst.Module([]).code_for_node(node)))
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "as_default"):
+            return
+        receiver = func.value
+        if isinstance(receiver, cst.Call):
+            graph = self.state.resolve(receiver.func) in _GRAPHS | _DEFAULT_GRAPHS
+        else:
+            graph = isinstance(receiver, cst.Name) and self.state.bound_calls.get(receiver.value) in _GRAPH_CALLEES
+        if graph:
             self._note(node, "ERROR", "`{}` runs its block in graph mode, where Keras 3 models cannot be built, "
                                       "trained or explained: remove the `with` line and dedent its block (keep "
                                       "it only for code without Keras or eli5).".format(

@@ -2,7 +2,8 @@
 
 Rewritten: ``fit_generator`` / ``predict_generator`` / ``evaluate_generator`` (positional arguments
 named in Keras 2's order first; ``workers`` / ``use_multiprocessing`` / ``max_queue_size`` dropped
-with a WARNING each; ``verbose=0``, Keras 2's default there, kept explicit for predict/evaluate);
+with a WARNING each; ``verbose=0``, Keras 2's default there, kept explicit for predict/evaluate;
+a WARNING with the hand fix unless the data certainly yields what Keras 3 accepts, see ``_generators``);
 optimizer ``lr=``; ``layers.experimental.preprocessing`` and ``utils.np_utils`` imports and
 attribute chains; ``.output_shape`` of a layer (``model.layers[i]``, ``model.get_layer(...)``) ->
 ``.output.shape`` (layers are taken to have one output: all built-in layers do; Keras 3 models keep
@@ -17,7 +18,9 @@ import re
 from typing import List, Sequence
 
 import libcst as cst
+from libcst.metadata import PositionProvider
 
+from ._generators import data_warning
 from ._names import CodeState, dotted
 from ._paths import SavedPaths
 
@@ -49,6 +52,60 @@ def _keyword(name: str) -> dict:
                                                                whitespace_after=cst.SimpleWhitespace("")))
 
 
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+def _newlines(whitespace: cst.BaseParenthesizableWhitespace) -> bool:
+    return "\n" in _code(whitespace)
+
+
+def _drop_after(kept: cst.Arg, dropped: cst.Arg, last: bool) -> cst.Arg:
+    """``kept`` (the argument before ``dropped``) taking over the text around ``dropped``, line count kept.
+
+    A line the dropped argument stood on stays, blank or with the comment that ended it (and a
+    trailing comma stays before ``)``), so the lines after the call keep their numbers.
+    """
+    comma = kept.comma
+    own_line = isinstance(comma, cst.Comma) and _newlines(comma.whitespace_after)
+    trailing = dropped.comma.whitespace_after if isinstance(dropped.comma, cst.Comma) else dropped.whitespace_after_arg
+    if last and not own_line:
+        merged = kept.with_changes(comma=dropped.comma, whitespace_after_arg=dropped.whitespace_after_arg)
+    elif isinstance(comma, cst.Comma):
+        merged = kept.with_changes(comma=comma.with_changes(whitespace_after=_join(comma.whitespace_after, trailing)))
+    else:
+        merged = kept
+    missing = (_code(kept) + _code(dropped)).count("\n") - _code(merged).count("\n")
+    if missing <= 0:
+        return merged
+    if isinstance(merged.comma, cst.Comma):
+        return merged.with_changes(comma=merged.comma.with_changes(
+            whitespace_after=_with_blank_lines(merged.comma.whitespace_after, missing)))
+    return merged.with_changes(whitespace_after_arg=_with_blank_lines(merged.whitespace_after_arg, missing))
+
+
+def _join(before: cst.BaseParenthesizableWhitespace, after: cst.BaseParenthesizableWhitespace
+          ) -> cst.BaseParenthesizableWhitespace:
+    """The whitespace before a dropped argument and the one after it as one: both line breaks kept."""
+    if not isinstance(after, cst.ParenthesizedWhitespace):
+        return before
+    if not isinstance(before, cst.ParenthesizedWhitespace):
+        return after
+    comment = after.first_line.comment
+    line = cst.EmptyLine(indent=False, whitespace=cst.SimpleWhitespace(after.last_line.value if comment else ""),
+                         comment=comment)
+    return after.with_changes(first_line=before.first_line,
+                              empty_lines=[*before.empty_lines, line, *after.empty_lines])
+
+
+def _with_blank_lines(whitespace: cst.BaseParenthesizableWhitespace, count: int) -> cst.ParenthesizedWhitespace:
+    """``whitespace`` inside brackets with ``count`` more line breaks (blank lines), same indentation after."""
+    if isinstance(whitespace, cst.ParenthesizedWhitespace):
+        return whitespace.with_changes(empty_lines=list(whitespace.empty_lines) + [cst.EmptyLine(indent=False)] * count)
+    return cst.ParenthesizedWhitespace(empty_lines=[cst.EmptyLine(indent=False)] * (count - 1), indent=False,
+                                       last_line=cst.SimpleWhitespace(whitespace.value))  # type: ignore[attr-defined]
+
+
 class Keras3Fixes(SavedPaths):
     """Mixin for the migrating transformer; the host provides ``state`` and ``_note``."""
 
@@ -74,12 +131,13 @@ class Keras3Fixes(SavedPaths):
             name = order[index] if arg.keyword is None else arg.keyword.value
             given.add(name)
             if name in _DROPPED:
-                self._note(original, "WARNING", "Dropped `{}` from `{}()`: Keras 3's `{}()` has no such argument (it "
-                                                "belongs to keras.utils.PyDataset).".format(
-                                                    cst.Module([]).code_for_node(arg.with_changes(
-                                                        comma=cst.MaybeSentinel.DEFAULT)), method, new_method))
-                if index == len(updated.args) - 1 and args:
-                    args[-1] = args[-1].with_changes(comma=arg.comma)
+                self._note(self._line_of(original, index), "WARNING", "Dropped `{}` from `{}()`: Keras 3's `{}()` has no such "
+                                                            "argument (it belongs to keras.utils.PyDataset).".format(
+                                                                _code(arg.with_changes(comma=cst.MaybeSentinel.DEFAULT,
+                                                                                     whitespace_after_arg=cst.SimpleWhitespace(""))),
+                                                                method, new_method))
+                if args:
+                    args[-1] = _drop_after(args[-1], arg, index == len(updated.args) - 1)
                 continue
             if name == "generator":
                 arg = arg.with_changes(**_keyword("x")) if arg.keyword is not None else arg
@@ -97,7 +155,17 @@ class Keras3Fixes(SavedPaths):
                                      "generator{}).".format(method, new_method, new_method,
                                                             "" if method == "fit_generator"
                                                             else "; verbose=0 keeps Keras 2's default here"))
+        data = next((a.value for i, a in enumerate(updated.args)
+                     if (order[i] if a.keyword is None else a.keyword.value) == "generator"), None)
+        warning = data_warning(self.state, data, new_method) if data is not None else None
+        if warning:
+            self._note(original, "WARNING", warning)
         return updated.with_changes(func=func.with_changes(attr=cst.Name(new_method)), args=args)  # type: ignore[union-attr]
+
+    def _line_of(self, call: cst.Call, index: int) -> cst.CSTNode:
+        """Where a finding about argument ``index`` goes: the call, or the argument when it is on a later line."""
+        line = self.get_metadata(PositionProvider, call.args[index]).start.line  # type: ignore[attr-defined]
+        return call if line == self.get_metadata(PositionProvider, call).start.line else call.args[index]  # type: ignore[attr-defined]
 
     # optimizers ---------------------------------------------------------------------------------------
     def _optimizer_call(self, original: cst.Call, updated: cst.Call) -> cst.Call:

@@ -2,27 +2,39 @@
 
 Line magics (``%matplotlib inline``), shell lines (``!ls``, ``x = !ls``) and help lines
 (``obj?``) are swapped for a marked ``pass`` of the same indentation while the cell is
-parsed, and put back afterwards. Cell magics (``%%bash``) make the whole cell non-Python.
+parsed, and put back afterwards. The Python statement of a line magic that runs one
+(``%time``, ``%timeit``, ``%prun`` and their options) is migrated: its prefix is swapped for an
+``if 1:`` of the same width (columns and line numbers stay) and put back afterwards. Cell magics
+that run Python (``%%time``, ``%%timeit``, ``%%capture``, ``%%prun``) keep their line as it is and
+have their body migrated; other cell magics (``%%bash``) make the whole cell non-Python.
 """
 from __future__ import annotations
 
 import re
 from typing import Dict, List, Optional, Tuple
 
+import libcst as cst
+
 from ._report import Finding
 
 _MARK = "# __eli5_compat_magic_{}__"
 _MAGIC = re.compile(r"^(\s*)(?:[!%]|[A-Za-z_][\w,\s]*=\s*[!%])")
+# A line magic that runs the Python statement after it (after its options, for %timeit / %prun).
+_CODE_MAGIC = re.compile(r"^(\s*)%(?:time|timeit|prun)(?=\s)")
+_IF = "if 1:"
+_CELL_MAGIC = re.compile(r"^\s*%%")
+# Cell magics that run their body as Python: the magic line is masked like a line magic, the body migrated.
+_PYTHON_CELL_MAGIC = re.compile(r"^\s*%%(?:time|timeit|capture|prun)(?:\s|$)")
 _HELP = re.compile(r"^\s*[\w.]+\?{1,2}\s*$")
 _PIP = re.compile(r"^(\s*[!%]\s*(?:pip3?|python3?\s+-m\s+pip)\s+install\b)(.*)$")
 _ELI5_REQUIREMENT = re.compile(r"^(['\"]?)eli5(\[[^\]]*\])?([<>=!~].*)?\1$")
 
 
 def is_cell_magic(source: str) -> bool:
-    """True when the cell starts with a cell magic such as ``%%bash``."""
+    """True when the cell starts with a cell magic whose body is not Python (``%%bash``, not ``%%time``)."""
     for line in source.splitlines():
         if line.strip():
-            return line.lstrip().startswith("%%")
+            return bool(_CELL_MAGIC.match(line)) and not _PYTHON_CELL_MAGIC.match(line)
     return False
 
 
@@ -31,12 +43,39 @@ def mask(source: str) -> Tuple[str, Dict[int, str]]:
     originals: Dict[int, str] = {}
     lines = source.split("\n")
     for i, line in enumerate(lines):
+        code = _code_magic(line)
+        if code is not None:
+            originals[i] = line
+            lines[i] = code[1]
+            continue
         match = _MAGIC.match(line)
         if match or _HELP.match(line):
             indent = match.group(1) if match else line[: len(line) - len(line.lstrip())]
             originals[i] = line
             lines[i] = "{}pass  {}".format(indent, _MARK.format(i))
     return "\n".join(lines), originals
+
+
+def _code_magic(line: str) -> Optional[Tuple[str, str]]:
+    """(its prefix, the line as ``if 1: stmt`` of the same width) for ``%time stmt`` when ``stmt`` is one simple
+    Python statement, else None."""
+    match = _CODE_MAGIC.match(line)
+    if not match:
+        return None
+    words = list(re.compile(r"\S+").finditer(line, match.end()))
+    for j, word in enumerate(words):
+        prefix = line[len(match.group(1)):word.start()]
+        if len(prefix) > len(_IF):
+            masked = match.group(1) + _IF.ljust(len(prefix)) + line[word.start():]
+            try:
+                statement = cst.parse_statement(masked.strip() + "\n")
+            except cst.ParserSyntaxError:
+                statement = None
+            if isinstance(statement, cst.If) and isinstance(statement.body, cst.SimpleStatementSuite):
+                return prefix, masked
+        if not word.group().startswith("-") and (j == 0 or not words[j - 1].group().startswith("-")):
+            return None  # only options and their values may stand before the statement
+    return None
 
 
 def has_ipython_lines(source: str) -> bool:
@@ -49,6 +88,11 @@ def unmask(source: str, originals: Dict[int, str]) -> str:
     if not originals:
         return source
     lines = source.split("\n")
+    for index, original in originals.items():
+        code = _code_magic(original)
+        indent = original[:len(original) - len(original.lstrip())]
+        if code is not None and index < len(lines) and lines[index][len(indent):].startswith(_IF):
+            lines[index] = indent + code[0] + lines[index][len(indent) + len(code[0]):]
     for i, line in enumerate(lines):
         for index, original in originals.items():
             if line.endswith(_MARK.format(index)):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Dict, Optional, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import libcst as cst
 
@@ -21,6 +21,13 @@ def dotted(node: Optional[cst.CSTNode]) -> Optional[str]:
     return None
 
 
+def callee(call: cst.Call) -> Optional[str]:
+    """``f`` for ``f(...)``, ``.m`` for ``anything.m(...)``, else None."""
+    if isinstance(call.func, cst.Name):
+        return call.func.value
+    return "." + call.func.attr.value if isinstance(call.func, cst.Attribute) else None
+
+
 def expression(path: str) -> Union[cst.Name, cst.Attribute]:
     """The Name/Attribute chain for ``a.b.c``."""
     return cst.parse_expression(path)  # type: ignore[return-value]
@@ -33,7 +40,10 @@ class CodeState:
     ``bindings`` maps a bound name to the dotted path it was imported as. ``path_uses`` counts,
     for each string literal of the whole document, its uses as a path of ``save``/``load`` calls
     and anywhere ``other``; ``name_uses`` does the same for names, ``bound_literals`` maps a name
-    assigned exactly once, to a string literal, to that string (None when assigned otherwise).
+    assigned exactly once, to a string literal, to that string (None when assigned otherwise), and
+    ``bound_calls`` a name assigned exactly once to a call to its :func:`callee`. ``generators`` maps each
+    function defined once with ``yield`` to its non-tuple yields (code, hand fix), else None;
+    ``classes`` each class defined once to its bases (None when defined more than once).
     ``references`` / ``statements`` count each bare name's uses and its stand-alone ``name()``
     statements; ``eager_off`` says the document turns eager execution off somewhere.
     """
@@ -43,6 +53,9 @@ class CodeState:
     path_uses: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     name_uses: Dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     bound_literals: Dict[str, Optional[str]] = field(default_factory=dict)
+    bound_calls: Dict[str, Optional[str]] = field(default_factory=dict)
+    generators: Dict[str, Optional[List[Tuple[str, str]]]] = field(default_factory=dict)
+    classes: Dict[str, Optional[List[str]]] = field(default_factory=dict)
     references: Counter = field(default_factory=Counter)
     statements: Counter = field(default_factory=Counter)
 

@@ -12,7 +12,7 @@ from typing import Optional
 
 import libcst as cst
 
-from ._names import CodeState, dotted
+from ._names import CodeState, callee, dotted
 
 _SAVED_EXTENSIONS = (".keras", ".h5", ".hdf5")
 TF_KERAS_HINT = ("if it fails, keep Keras 2 for this code: `eli5-compat migrate --target tf-keras` / "
@@ -71,7 +71,10 @@ class PathScan(cst.CSTVisitor):
             if isinstance(target.target, cst.Name):
                 name = target.target.value
                 self._handled.add(id(target.target))
-                literal = node.value if len(node.targets) == 1 and name not in self.state.bound_literals else None
+                once = len(node.targets) == 1 and name not in self.state.bound_literals
+                literal = node.value if once else None
+                call = node.value if once and isinstance(node.value, cst.Call) else None
+                self.state.bound_calls[name] = callee(call) if call else None
                 if isinstance(literal, cst.SimpleString):
                     self.state.bound_literals[name] = str(literal.evaluated_value)
                     self._handled.add(id(literal))
