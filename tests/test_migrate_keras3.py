@@ -140,17 +140,37 @@ def test_path_bound_once_to_a_literal_is_fixed_at_the_binding():
     ("path = 'tmp_model'\nmodel.save(path)\nmodel = load_model(path)\nshutil.rmtree(path)\n", ["WARNING", "ERROR"]),
     ("model.save('tmp_model')\nmodel = load_model('tmp_model')\nos.path.exists('tmp_model')\n",
      ["WARNING", "ERROR"]),
-    ("path = 'a'\npath = 'b'\nmodel.save(path)\nmodel = load_model(path)\n", []),
+    ("path = 'a'\npath = 'b'\nmodel.save(path)\nmodel = load_model(path)\n", ["WARNING", "WARNING"]),
     ("model.save('only_saved')\n", ["WARNING"]),
     ("model = load_model('saved_model_dir')\n", ["ERROR"]),
     ("model = tf.keras.models.load_model('exported/')\n", ["ERROR"]),
-    ("model.save(out_path)\nmodel = load_model(out_path)\n", []),
+    ("model.save(out_path)\nmodel = load_model(out_path)\n", ["WARNING", "WARNING"]),
     ("img.save('out.png')\nmodel.save('m.keras')\nmodel = load_model('m.keras')\n", []),
 ])
 def test_paths_that_cannot_be_fixed_safely_are_reported(source, levels):
     new, findings = migrate_cell(source)
     assert new == source and [f.level for f in findings] == levels
 
+
+def test_models_saved_or_loaded_through_paths_migrate_cannot_read_are_reported():
+    source = textwrap.dedent("""\
+        def export(model, export_dir, img, path, x):
+            model.save(export_dir)
+            self.model.save(args.out)
+            img.save(path)
+            np.save(path, x)
+            model.save(f"{name}.keras")
+            model.save(base + ".h5")
+            return load_model(export_dir)
+    """)
+    new, findings = migrate_cell(source)
+    assert new == source
+    assert found(findings) == [(2, 5, "WARNING"), (3, 5, "WARNING"), (8, 12, "WARNING")]
+    assert "cannot tell what `export_dir` holds: make sure it ends in `.keras`." in findings[0].message
+    assert "`args.out`" in findings[1].message
+    assert findings[2].message.startswith("Keras 3 loads only `.keras` and `.h5` model files")
+    assert "keras.layers.TFSMLayer(path, call_endpoint='serving_default')" in findings[2].message
+    assert migrate_cell(source, target="tf-keras")[1] == []
 
 def test_h5_load_warns_and_points_to_tf_keras():
     new, findings = migrate_cell("model = load_model('weights/cnn.h5')\n")

@@ -2,8 +2,8 @@
 
 An extension-less path that is a literal (or a name bound once to one) used only by ``save`` /
 ``save_model`` and ``load_model`` calls anywhere in the document gets ``.keras`` everywhere.
-Other extension-less paths, SavedModel folders and ``.h5`` loads (Keras 2 files may not load;
-tf-keras can) are reported.
+Other extension-less paths, SavedModel folders, ``.h5`` loads (Keras 2 files may not load;
+tf-keras can) and models saved to or loaded from paths migrate cannot read are reported.
 """
 from __future__ import annotations
 
@@ -127,6 +127,7 @@ class SavedPaths:
         elif isinstance(value, cst.Name):
             literal = self.state.bound_literals.get(value.value)
         if literal is None:
+            self._unknown_path(original, value, kind)
             return updated
         lower = literal.lower()
         if kind == "load" and lower.endswith((".h5", ".hdf5")):
@@ -165,6 +166,22 @@ class SavedPaths:
         else:
             self._note(node, "WARNING", "If this saves a Keras model: " + fix + ".")
 
+    def _unknown_path(self, node: cst.Call, value: cst.BaseExpression, kind: str) -> None:
+        """A model saved to or loaded from a path migrate cannot read (a parameter, an expression)."""
+        if _ends_with_extension(value):
+            return
+        receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
+        if kind == "save" and not (receiver is not None and "model" in (dotted(receiver) or "").lower()):
+            return  # `.save(path)` of images, arrays, ...: not a Keras model that migrate can tell
+        code = cst.Module([]).code_for_node(value)
+        self._note(node, "WARNING", "Keras 3 {} only `.keras` and `.h5` model files (`ValueError: Invalid filepath "
+                                    "extension` otherwise), and migrate cannot tell what `{}` holds: make sure it ends "
+                                    "in `.keras`{}".format("saves" if kind == "save" else "loads", code,
+                                                           "." if kind == "save" else
+                                                           "; a TensorFlow SavedModel folder loads with "
+                                                           "`keras.layers.TFSMLayer(path, "
+                                                           "call_endpoint='serving_default')`."))
+
     def _bound_path(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
         if not (len(updated.targets) == 1 and isinstance(updated.targets[0].target, cst.Name)
                 and isinstance(updated.value, cst.SimpleString)):
@@ -176,6 +193,16 @@ class SavedPaths:
         self._note(original, "INFO", "`{} = {!r}` -> {!r}: it is only used to save and load the model (Keras 3 "
                                      "saves and loads `.keras` files).".format(name, literal, literal + ".keras"))
         return updated.with_changes(value=_with_keras(updated.value))
+
+
+def _ends_with_extension(value: cst.BaseExpression) -> bool:
+    """An f-string or concatenation whose text ends in a model file extension."""
+    if isinstance(value, cst.FormattedString) and value.parts and isinstance(value.parts[-1], cst.FormattedStringText):
+        return value.parts[-1].value.lower().endswith(_SAVED_EXTENSIONS)
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
+        return isinstance(value.right, cst.SimpleString) and \
+            str(value.right.evaluated_value).lower().endswith(_SAVED_EXTENSIONS)
+    return False
 
 
 def _with_keras(literal: cst.SimpleString) -> cst.SimpleString:
