@@ -5,7 +5,8 @@ Worlds: Keras 3 (default), tf-keras (``TF_USE_LEGACY_KERAS=1``), and graph mode
 Tests marked ``eager_only`` describe eager-only features, and tests marked ``tooling``
 (the migrate and explain commands, notebooks) do not involve Keras' execution mode; both
 are deselected in graph mode, whose environment is legacy eli5's own. Tests marked
-``graph_only`` are about graph mode itself and run only there. Tests marked ``once`` give the
+``graph_only`` are about graph mode itself and run only there, as do tests marked ``legacy_eli5``
+(they compare with eli5 0.11, installed in that world's venv). Tests marked ``once`` give the
 same result in every eager world; .ci/run runs them only in the Keras 3 world.
 """
 import os
@@ -27,11 +28,12 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "eager_only: needs eager execution (deselected in graph mode)")
     config.addinivalue_line("markers", "tooling: command-line and notebook tooling (deselected in graph mode)")
     config.addinivalue_line("markers", "graph_only: about graph mode itself (deselected in eager worlds)")
+    config.addinivalue_line("markers", "legacy_eli5: compares with an installed eli5 0.11 (graph-mode world only)")
     config.addinivalue_line("markers", "once: the same whatever the world (Keras 3 notebook, packaging): run once per CI")
 
 
 def pytest_collection_modifyitems(config, items):
-    not_here = ("eager_only", "tooling") if GRAPH_MODE else ("graph_only",)
+    not_here = ("eager_only", "tooling") if GRAPH_MODE else ("graph_only", "legacy_eli5")
     dropped = [item for item in items if any(item.get_closest_marker(m) for m in not_here)]
     kept = [item for item in items if item not in dropped]
     if dropped:
