@@ -62,6 +62,15 @@ def test_optimizer_lr_and_decay():
             in findings[0].message)
 
 
+def test_optimizer_lr_through_the_tf_optimizers_alias():
+    # Keras 3: tf.optimizers.Adam(lr=0.01) raises "ValueError: Argument(s) not recognized: {'lr': 0.01}".
+    source = "import tensorflow as tf\nopt = tf.optimizers.Adam(lr=0.01)\nopt2 = tf.optimizers.SGD(0.1)\n"
+    new, findings = migrate_cell(source)
+    assert new == "import tensorflow as tf\nopt = tf.optimizers.Adam(learning_rate=0.01)\nopt2 = tf.optimizers.SGD(0.1)\n"
+    assert [(f.line, f.column, f.level, f.message) for f in findings] == [
+        (2, 7, "INFO", "`lr=` -> `learning_rate=` (Keras 3 does not accept `lr`).")]
+
+
 # modules Keras 3 moved or removed --------------------------------------------------------------------
 @pytest.mark.parametrize("before, after", [
     ("from tensorflow.keras.layers.experimental.preprocessing import Rescaling, RandomFlip\n",

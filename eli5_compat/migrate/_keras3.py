@@ -25,7 +25,8 @@ from ._names import CodeState, dotted
 from ._paths import SavedPaths
 
 _ROOT = r"(?:keras|tensorflow\.keras|tf_keras|tensorflow\.python\.keras)"
-_OPTIMIZER = re.compile(_ROOT + r"\.optimizers\.(?:Adam|AdamW|SGD|RMSprop|Adagrad|Adadelta|Adamax|Nadam|Ftrl)$")
+_OPTIMIZER = re.compile(r"(?:" + _ROOT + r"|tensorflow)"  # tf.optimizers is tf.keras.optimizers
+                        r"\.optimizers\.(?:Adam|AdamW|SGD|RMSprop|Adagrad|Adadelta|Adamax|Nadam|Ftrl)$")
 _EXPERIMENTAL = re.compile(r"^(" + _ROOT + r")\.layers\.experimental(\.preprocessing)?$")
 _NP_UTILS = re.compile(r"^(" + _ROOT + r")\.utils(\.np_utils)?$")
 _LINEAR = re.compile(_ROOT + r"\.activations\.linear$")
