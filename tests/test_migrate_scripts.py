@@ -83,3 +83,24 @@ def test_unchanged_script_with_magics_is_not_written(tmp_path):
     path.write_bytes(b"%matplotlib inline\r\nx = 1\r\n")
     outcome = migrate_file(path)
     assert outcome.error is None and not outcome.changed and outcome.written is None
+
+
+@pytest.mark.parametrize("source", [
+    '!pip install eli5\nprint("%s %s"\n      % (a, b))\n',
+    "!pip install eli5\nok = (a\n      != b)\n",
+    "!pip install eli5\nok = a \\\n    != b\n",
+    '!pip install eli5\ns = """\n!pip install eli5\n%s\n""" % 1\n',
+])
+def test_continuation_lines_starting_with_percent_or_bang_are_python(source):
+    result = migrate_source(source)
+    assert result.text == "!pip install eli5-compat" + source[len("!pip install eli5"):]
+    assert [(f.line, f.column, f.level) for f in result.findings] == [(1, 1, "INFO")]
+
+
+def test_crlf_script_with_magics_keeps_crlf_on_inserted_lines():
+    before = ("!pip install eli5\r\nimport tensorflow as tf\r\ntf.compat.v1.disable_eager_execution()\r\n"
+              "%matplotlib inline\r\nx = 1\r\n")
+    assert migrate_source(before).text == (
+        "!pip install eli5-compat\r\nimport tensorflow as tf\r\n"
+        "# eli5-compat migrate: removed tf.compat.v1.disable_eager_execution() (Keras 3 needs eager execution)\r\n"
+        "%matplotlib inline\r\nx = 1\r\n")

@@ -42,18 +42,58 @@ def mask(source: str) -> Tuple[str, Dict[int, str]]:
     """The source with IPython lines replaced by marked ``pass`` lines, and the originals."""
     originals: Dict[int, str] = {}
     lines = source.split("\n")
-    for i, line in enumerate(lines):
+    for i in _ipython_lines(lines):
+        line = lines[i]
+        originals[i] = line
         code = _code_magic(line)
         if code is not None:
-            originals[i] = line
             lines[i] = code[1]
             continue
         match = _MAGIC.match(line)
-        if match or _HELP.match(line):
-            indent = match.group(1) if match else line[: len(line) - len(line.lstrip())]
-            originals[i] = line
-            lines[i] = "{}pass  {}".format(indent, _MARK.format(i))
+        indent = match.group(1) if match else line[: len(line) - len(line.lstrip())]
+        lines[i] = "{}pass  {}{}".format(indent, _MARK.format(i), "\r" if line.endswith("\r") else "")
     return "\n".join(lines), originals
+
+
+def _ipython_lines(lines: List[str]) -> List[int]:
+    """Indexes of the IPython lines: lines that start a statement (not inside brackets, a string or after a
+    backslash) and are a magic, a shell line or a help line."""
+    found: List[int] = []
+    depth, quote, continued = 0, "", False
+    for i, line in enumerate(lines):
+        if not (depth or quote or continued) and (
+                _MAGIC.match(line) or _HELP.match(line) or _code_magic(line) is not None):
+            found.append(i)
+            continue
+        depth, quote, continued = _scan_line(line[:-1] if line.endswith("\r") else line, depth, quote)
+    return found
+
+
+def _scan_line(line: str, depth: int, quote: str) -> Tuple[int, str, bool]:
+    """Bracket depth, open string quote and backslash continuation after one line of Python."""
+    i = 0
+    while i < len(line):
+        char = line[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif line.startswith(quote, i):
+                i, quote = i + len(quote) - 1, ""
+        elif char == "#":
+            break
+        elif char in "'\"":
+            quote = line[i:i + 3] if line[i:i + 3] in ("'''", '"""') else char
+            i += len(quote) - 1
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+        elif char == "\\" and i == len(line) - 1:
+            return depth, quote, True
+        i += 1
+    if len(quote) == 1 and not line.endswith("\\"):
+        quote = ""  # an unclosed one-line string: a syntax error the parser reports
+    return depth, quote, False
 
 
 def _code_magic(line: str) -> Optional[Tuple[str, str]]:
@@ -80,7 +120,7 @@ def _code_magic(line: str) -> Optional[Tuple[str, str]]:
 
 def has_ipython_lines(source: str) -> bool:
     """True when some line is IPython syntax (``!cmd``, ``%magic``, ``%%cell``, ``x = !cmd``, ``obj?``)."""
-    return any(_MAGIC.match(line) or _HELP.match(line) for line in source.splitlines())
+    return bool(_ipython_lines(source.split("\n")))
 
 
 def unmask(source: str, originals: Dict[int, str]) -> str:
@@ -95,7 +135,7 @@ def unmask(source: str, originals: Dict[int, str]) -> str:
             lines[index] = indent + code[0] + lines[index][len(indent) + len(code[0]):]
     for i, line in enumerate(lines):
         for index, original in originals.items():
-            if line.endswith(_MARK.format(index)):
+            if line.rstrip("\r").endswith(_MARK.format(index)):
                 lines[i] = original
     return "\n".join(lines)
 
@@ -104,8 +144,8 @@ def rewrite_installs(source: str) -> Tuple[str, List[Finding]]:
     """``!pip install eli5`` (any version, ``%pip`` too) installs eli5-compat instead."""
     findings: List[Finding] = []
     lines = source.split("\n")
-    for i, line in enumerate(lines):
-        fixed = fix_install(line)
+    for i in _ipython_lines(lines):
+        fixed = fix_install(lines[i])
         if fixed is not None:
             lines[i] = fixed
             findings.append(Finding(i + 1, 1, "INFO", INSTALL_MESSAGE))
