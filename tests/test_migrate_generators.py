@@ -88,6 +88,35 @@ def test_data_that_migrate_cannot_follow_gets_the_general_fix(source, shown):
                                       (source.count("\n"), "WARNING", UNKNOWN.format(shown, "predict"))]
 
 
+INFO_FIT = "`fit_generator()` -> `fit()` (Keras 3 removed the generator methods; `fit` takes the generator)."
+LIST_FIX = ("`g()` yields `[x, y]`, not a tuple: Keras 3's `fit()` rejects that (\"the generator must return a tuple\"), "
+            "Keras 2 took it. Yield a tuple instead: `yield (x, y)` for `yield [x, y]`.")
+
+
+@pytest.mark.parametrize("call, after", [
+    ("model.fit_generator(ok(), validation_data=g())", "model.fit(ok(), validation_data=g())"),
+    ("model.fit_generator(ok(), 2, 1, 0, None, g(), 1)",
+     "model.fit(ok(), steps_per_epoch=2, epochs=1, verbose=0, callbacks=None, validation_data=g(), "
+     "validation_steps=1)"),
+])
+def test_validation_data_yielding_a_list_gets_the_hand_fix(call, after):
+    # Keras 3.15: fit(good(), validation_data=bad()) raises the "must return a tuple" ValueError.
+    source = ("def ok():\n    while True:\n        yield x, y\n"
+              "def g():\n    while True:\n        yield [x, y]\n" + call + "\n")
+    new, findings = migrate_cell(source)
+    assert new == source.replace(call, after)
+    assert reported(findings) == [(7, "INFO", INFO_FIT), (7, "WARNING", LIST_FIX)]
+
+
+def test_validation_data_that_is_no_generator_or_unknown():
+    source = ("def ok():\n    yield x, y\nmodel.fit_generator(ok(), validation_data=(xv, yv))\n"
+              "model.fit_generator(ok(), validation_data=[xv, yv])\nmodel.fit_generator(ok(), validation_data=None)\n"
+              "model.fit_generator(ok(), validation_data=val)\n")
+    findings = migrate_cell(source)[1]
+    assert reported(findings) == [(3, "INFO", INFO_FIT), (4, "INFO", INFO_FIT), (5, "INFO", INFO_FIT),
+                                  (6, "INFO", INFO_FIT), (6, "WARNING", UNKNOWN.format("val", "fit"))]
+
+
 def test_image_data_generator_iterators_get_only_the_image_data_generator_error():
     source = ("from keras.preprocessing.image import ImageDataGenerator\n"
               "train = ImageDataGenerator().flow_from_directory('x/')\nmodel.fit_generator(train, 3)\n"

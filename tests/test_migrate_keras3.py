@@ -26,7 +26,7 @@ def found(findings):
     ("model.fit_generator(gen, 10, 2, 0, None, val, 3, 1, None, 10, 1, False, True, 0)\n",
      "model.fit(gen, steps_per_epoch=10, epochs=2, verbose=0, callbacks=None, validation_data=val, "
      "validation_steps=3, validation_freq=1, class_weight=None, shuffle=True, initial_epoch=0)\n",
-     ["WARNING", "WARNING", "WARNING", "INFO", "WARNING"]),
+     ["WARNING", "WARNING", "WARNING", "INFO", "WARNING", "WARNING"]),  # gen and val: generators?
     ("p = model.predict_generator(test_gen, steps=10, max_queue_size=5)\n",
      "p = model.predict(test_gen, steps=10, verbose=0)\n", ["WARNING", "INFO", "WARNING"]),
     ("p = model.predict_generator(test_gen, 10, verbose=1)\n",

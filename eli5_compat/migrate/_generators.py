@@ -79,7 +79,12 @@ def _made_by(state: CodeState, data: cst.BaseExpression) -> Optional[str]:
 
 
 def data_warning(state: CodeState, data: cst.BaseExpression, new_method: str) -> Optional[str]:
-    """None when Keras 3's ``new_method`` certainly accepts ``data`` as Keras 2 did, else the hand fix."""
+    """None when Keras 3's ``new_method`` certainly accepts ``data`` as Keras 2 did, else the hand fix.
+
+    A tuple or list written out (``validation_data=(x, y)``) or ``None`` is no generator: None.
+    """
+    if isinstance(data, (cst.Tuple, cst.List)) or (isinstance(data, cst.Name) and data.value == "None"):
+        return None
     shown = cst.Module([]).code_for_node(data)
     maker = _made_by(state, data)
     if maker in _IMAGE_ITERATORS:

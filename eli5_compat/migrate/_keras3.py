@@ -3,7 +3,8 @@
 Rewritten: ``fit_generator`` / ``predict_generator`` / ``evaluate_generator`` (positional arguments
 named in Keras 2's order first; ``workers`` / ``use_multiprocessing`` / ``max_queue_size`` dropped
 with a WARNING each; ``verbose=0``, Keras 2's default there, kept explicit for predict/evaluate;
-a WARNING with the hand fix unless the data certainly yields what Keras 3 accepts, see ``_generators``);
+a WARNING with the hand fix unless the data (and ``validation_data``) certainly yields what Keras 3
+accepts, see ``_generators``);
 optimizer ``lr=``; ``layers.experimental.preprocessing`` and ``utils.np_utils`` imports and
 attribute chains; ``.output_shape`` of a layer (``model.layers[i]``, ``model.get_layer(...)``) ->
 ``.output.shape`` (layers are taken to have one output: all built-in layers do; Keras 3 models keep
@@ -156,10 +157,9 @@ class Keras3Fixes(SavedPaths):
                                      "generator{}).".format(method, new_method, new_method,
                                                             "" if method == "fit_generator"
                                                             else "; verbose=0 keeps Keras 2's default here"))
-        data = next((a.value for i, a in enumerate(updated.args)
-                     if (order[i] if a.keyword is None else a.keyword.value) == "generator"), None)
-        warning = data_warning(self.state, data, new_method) if data is not None else None
-        if warning:
+        warnings = [data_warning(self.state, a.value, new_method) for i, a in enumerate(updated.args)
+                    if (order[i] if a.keyword is None else a.keyword.value) in ("generator", "validation_data")]
+        for warning in dict.fromkeys(w for w in warnings if w):  # the same data twice: one WARNING
             self._note(original, "WARNING", warning)
         return updated.with_changes(func=func.with_changes(attr=cst.Name(new_method)), args=args)  # type: ignore[union-attr]
 
