@@ -4,8 +4,9 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import secrets
 import shutil
-import tempfile
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, List, Optional
@@ -101,13 +102,25 @@ def _notebook_text(notebook) -> str:
 
 
 def _atomic_write(target: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix="." + target.name, suffix=".tmp")
+    """Write through a temporary file beside ``target`` and a rename, so ``target`` is whole or untouched.
+
+    The result keeps ``target``'s mode; a new file gets the mode ``open()`` gives (0o666 less the umask).
+    """
+    try:
+        mode: Optional[int] = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = None
+    temporary = target.with_name(".{}.{}.tmp".format(target.name, secrets.token_hex(4)))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    handle = os.open(temporary, flags, 0o666)  # the umask applies, as for open()
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(text)
+        if mode is not None:
+            os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 
