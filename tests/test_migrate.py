@@ -299,3 +299,21 @@ def test_backend_alias_from_an_earlier_cell_is_remembered():
     assert [(f.cell, f.line, f.column, f.level, f.message) for f in result.findings] == [
         (2, 1, 8, "ERROR", "`K.get_session` has no eager equivalent: remove it; read values with .numpy() or "
                            "model.predict().")]
+
+
+def test_continuation_line_starting_with_percent_in_a_cell_is_python():
+    source = 'x = ("%s"\n     % 3)\n%matplotlib inline'
+    notebook = new_notebook(cells=[new_code_cell(source)])
+    result = migrate_notebook(notebook)
+    assert not result.changed and result.findings == []
+    assert migrate_cell('!pip install eli5\nprint("%s"\n      % 3)') == (
+        '!pip install eli5-compat\nprint("%s"\n      % 3)', [migrate_cell("!pip install eli5")[1][0]])
+
+
+@pytest.mark.parametrize("shell", ["!ls tmp_model && cp -r tmp_model /backup/", "%%bash\ncp -r tmp_model /backup/"])
+def test_keras_rename_is_not_done_when_a_shell_line_or_skipped_cell_uses_the_path(shell):
+    cells = ['model.save("tmp_model")', shell, 'm = keras.models.load_model("tmp_model")']
+    result = migrate_notebook(new_notebook(cells=[new_code_cell(c) for c in cells]))
+    assert [c.source for c in result.notebook.cells] == cells
+    assert [(f.cell, f.line, f.level) for f in result.findings] == [(1, 1, "WARNING"), (3, 1, "ERROR")]
+    assert "'tmp_model.keras'" in result.findings[0].message and "could not change every use" in result.findings[1].message

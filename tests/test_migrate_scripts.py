@@ -104,3 +104,11 @@ def test_crlf_script_with_magics_keeps_crlf_on_inserted_lines():
         "!pip install eli5-compat\r\nimport tensorflow as tf\r\n"
         "# eli5-compat migrate: removed tf.compat.v1.disable_eager_execution() (Keras 3 needs eager execution)\r\n"
         "%matplotlib inline\r\nx = 1\r\n")
+
+
+def test_keras_rename_is_not_done_when_a_shell_line_of_a_script_uses_the_path():
+    source = 'model.save("tmp_model")\n!cp -r tmp_model /backup/\nm = keras.models.load_model("tmp_model")\n'
+    result = migrate_source(source)
+    assert result.text == source
+    assert [(f.line, f.column, f.level) for f in result.findings] == [(1, 1, "WARNING"), (3, 5, "ERROR")]
+    assert all("could not change every use" in f.message for f in result.findings)

@@ -10,6 +10,7 @@ import libcst as cst
 from . import _magics
 from ._codemod import migrate_python, prescan
 from ._names import CodeState
+from ._paths import note_unparsed_uses
 from ._report import Finding, check_target
 
 
@@ -49,6 +50,10 @@ def _migrate_code(source: str, target: str, state: Optional[CodeState], cell_mag
     if cell_magics_allowed and _magics.is_cell_magic(source):
         return source, []
     masked, originals, install_findings = _masked(source)
+    if state is None:  # the source is the whole document
+        state = CodeState()
+        prescan(masked, state)
+        note_unparsed_uses(state, _magics.hidden_lines(originals))
     try:
         new, findings = migrate_python(masked, target, state)
     except cst.ParserSyntaxError as exc:
@@ -94,9 +99,17 @@ def migrate_notebook(notebook: Any, target: str = "keras3") -> Migrated:
     findings: List[Finding] = []
     changed = False
     state = CodeState()
-    code = [cell for cell in result.cells if cell.get("cell_type") == "code" and not _magics.is_cell_magic(cell.source)]
-    for cell in code:
-        prescan(_masked(cell.source)[0], state)
+    unparsed: List[str] = []
+    for cell in result.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        if _magics.is_cell_magic(cell.source):
+            unparsed.append(cell.source)
+            continue
+        masked, originals, _ = _masked(cell.source)
+        prescan(masked, state)
+        unparsed.extend(_magics.hidden_lines(originals))
+    note_unparsed_uses(state, unparsed)
     for number, cell in enumerate(result.cells, start=1):
         if cell.get("cell_type") != "code":
             continue

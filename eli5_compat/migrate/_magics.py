@@ -123,6 +123,11 @@ def has_ipython_lines(source: str) -> bool:
     return bool(_ipython_lines(source.split("\n")))
 
 
+def hidden_lines(originals: Dict[int, str]) -> List[str]:
+    """The masked lines that are not Python at all (all but the ``%time stmt`` lines)."""
+    return [line for line in originals.values() if _code_magic(line) is None]
+
+
 def unmask(source: str, originals: Dict[int, str]) -> str:
     """Put the IPython lines back (they keep their place even if lines were added around them)."""
     if not originals:

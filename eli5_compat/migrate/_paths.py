@@ -2,13 +2,14 @@
 
 An extension-less path that is a literal (or a name bound once to one) used only by ``save`` /
 ``save_model`` and ``load_model`` calls anywhere in the document gets ``.keras`` everywhere.
-Other extension-less paths, SavedModel folders, ``.h5`` loads (Keras 2 files may not load;
+A path also written in a shell line or a non-Python cell is not renamed. Other extension-less paths, SavedModel
+folders, ``.h5`` loads (Keras 2 files may not load;
 tf-keras can) and models saved to or loaded from paths migrate cannot read are reported.
 """
 from __future__ import annotations
 
 import posixpath
-from typing import Optional
+from typing import Iterable, Optional
 
 import libcst as cst
 
@@ -95,6 +96,16 @@ class PathScan(cst.CSTVisitor):
     def visit_Name(self, node: cst.Name) -> None:
         if id(node) not in self._handled:
             self.state.name_uses[node.value]["other"] += 1
+
+
+def note_unparsed_uses(state: CodeState, texts: Iterable[str]) -> None:
+    """Count a path (or a literal bound to a name) found in code migrate does not parse (shell lines, ``%%bash``
+    cells) as another use, so it is reported instead of renamed."""
+    texts = list(texts)
+    values = set(state.path_uses) | {v for v in state.bound_literals.values() if v}
+    for value in values:
+        if value and any(value in text for text in texts):
+            state.path_uses[value]["other"] += 1
 
 
 class SavedPaths:
