@@ -180,3 +180,76 @@ def test_default_graph_blocks_are_errors_and_the_graph_is_reported():
     assert findings[1].message == (
         "`graph.as_default()` runs its block in graph mode, where Keras 3 models cannot be built, trained or "
         "explained: remove the `with` line and dedent its block (keep it only for code without Keras or eli5).")
+
+
+def test_call_before_the_import_goes_with_the_import():
+    """Review RF1.1: a call visited before its import was kept while the import was removed (NameError)."""
+    source = ("def setup():\n    disable_eager_execution()\n\n"
+              "from tensorflow.python.framework.ops import disable_eager_execution\nsetup()\n")
+    new, findings = migrate_cell(source)
+    assert new == ("def setup():\n    pass  " + REMOVED.format("disable_eager_execution()") + "\n\n"
+                   "# eli5-compat migrate: removed the import of disable_eager_execution (unused now)\nsetup()\n")
+    assert found(findings) == [(2, 5, "INFO"), (4, 1, "INFO")]
+    nb = new_notebook(cells=[new_code_cell("def f():\n    disable_eager_execution()"),
+                             new_code_cell("from tensorflow.compat.v1 import disable_eager_execution\nf()")])
+    result = migrate_notebook(nb)
+    assert [c.source for c in result.notebook.cells] == [
+        "def f():\n    pass  " + REMOVED.format("disable_eager_execution()"),
+        "# eli5-compat migrate: removed the import of disable_eager_execution (unused now)\nf()"]
+    assert [(f.cell, f.line, f.level) for f in result.findings] == [(1, 2, "INFO"), (2, 1, "INFO")]
+
+
+def test_a_name_bound_otherwise_too_keeps_its_import():
+    """Guard for RF1.1's fix: a name also defined in the code is not taken for the imported switch."""
+    source = ("def disable_eager_execution():\n    pass\n"
+              "def setup():\n    disable_eager_execution()\n\n"
+              "from tensorflow.python.framework.ops import disable_eager_execution\nsetup()\n")
+    new, findings = migrate_cell(source)
+    assert new == source and findings == []
+
+
+@pytest.mark.parametrize("source, call", [
+    ("import tensorflow.compat.v1 as tf\ntf.compat.v1.disable_v2_behavior()\n", "tf.compat.v1.disable_v2_behavior()"),
+    ("import tensorflow.compat.v2 as tf\ntf.compat.v1.disable_eager_execution()\n",
+     "tf.compat.v1.disable_eager_execution()"),
+    ("import tensorflow.compat.v2 as tf\ntf.compat.v1.disable_v2_behavior()\n", "tf.compat.v1.disable_v2_behavior()"),
+    ("import tensorflow as tf\ntf.compat.v2.compat.v1.disable_v2_behavior()\n",
+     "tf.compat.v2.compat.v1.disable_v2_behavior()"),
+])
+def test_doubled_compat_paths_are_removed(source, call):
+    first = source.splitlines()[0]
+    new, findings = migrate_cell(source)
+    assert new == first + "\n" + REMOVED.format(call) + "\n"
+    assert found(findings) == [(2, 1, "INFO")]
+
+
+def test_doubled_compat_imports_and_resource_variables():
+    source = ("import tensorflow.compat.v2 as tf\n"
+              "from tensorflow.compat.v1.compat.v1 import disable_v2_behavior\n"
+              "tf.compat.v1.disable_resource_variables()\ndisable_v2_behavior()\n")
+    new, findings = migrate_cell(source)
+    assert new == ("import tensorflow.compat.v2 as tf\n"
+                   "# eli5-compat migrate: removed the import of disable_v2_behavior (unused now)\n"
+                   "# eli5-compat migrate: removed tf.compat.v1.disable_resource_variables() "
+                   "(it only mattered in graph mode)\n" + REMOVED.format("disable_v2_behavior()") + "\n")
+    assert found(findings) == [(2, 1, "INFO"), (3, 1, "INFO"), (4, 1, "INFO")]
+
+
+def test_star_imported_switches_are_removed_or_reported():
+    new, findings = migrate_cell("from tensorflow.compat.v1 import *\ndisable_eager_execution()\n"
+                                 "hook = disable_v2_behavior\n")
+    assert new == ("from tensorflow.compat.v1 import *\n" + REMOVED.format("disable_eager_execution()")
+                   + "\nhook = disable_v2_behavior\n")
+    assert found(findings) == [(2, 1, "INFO"), (3, 8, "ERROR")]
+
+
+def test_unknown_bare_switch_calls_are_warnings():
+    source = "from mylib import *\ndisable_eager_execution()\nif x:\n    disable_v2_behavior()\n"
+    new, findings = migrate_cell(source)
+    assert new == source
+    assert found(findings) == [(2, 1, "WARNING"), (4, 5, "WARNING")]
+    assert findings[0].message == (
+        "`disable_eager_execution()` kept: migrate cannot tell where `disable_eager_execution` comes from. If it is "
+        "TensorFlow's (e.g. from a star import), delete this call (Keras 3 needs eager execution).")
+    own = "def disable_eager_execution():\n    pass\ndisable_eager_execution()\n"
+    assert migrate_cell(own) == (own, [])

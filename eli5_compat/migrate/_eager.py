@@ -4,12 +4,16 @@ A statement that only calls a switch (own line, one of several joined by ``;``, 
 removed and a ``# eli5-compat migrate: removed ...`` comment takes its place: its own line, or the
 end of the line that keeps the other statements, or ``pass  # ...`` when a block would be left
 empty, so line numbers do not change. ``from ... import disable_eager_execution`` goes too once nothing else uses
-the name. Any other use of a switch (its value used, passed around, ``with ...graph_mode():``) is
+the name, also when a call comes before the import (in a function defined above it, or an earlier
+cell). ``tf.compat.v1`` reached through another compat module (``tf.compat.v2.compat.v1.x``) counts as
+``tf.compat.v1.x``; a star import of a module with a switch binds it. A stand-alone ``disable_...()`` call
+of a name bound nowhere in the document is kept with a WARNING. Any other use of a switch (its value used, passed around, ``with ...graph_mode():``) is
 an ERROR with the hand fix. ``disable_resource_variables()`` is removed only in code that also turns
 eager execution off (there it only mattered for graph mode); elsewhere it is kept with a WARNING.
 """
 from __future__ import annotations
 
+import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
@@ -21,7 +25,6 @@ EAGER_OFF = {
     "tensorflow.disable_eager_execution", "tensorflow.disable_v2_behavior",
     "tensorflow.python.framework.ops.disable_eager_execution",
     "tensorflow.python.compat.v2_compat.disable_v2_behavior",
-    "tensorflow.compat.v1.compat.v1.disable_eager_execution",
 }
 RESOURCE_OFF = {
     "tensorflow.compat.v1.disable_resource_variables", "tensorflow.disable_resource_variables",
@@ -34,19 +37,48 @@ _DEFAULT_GRAPHS = {"tensorflow.compat.v1.get_default_graph", "tensorflow.get_def
 # What a name assigned once to a call must have called (its callee) to hold a graph.
 _GRAPH_CALLEES = {".Graph", ".get_default_graph", "get_default_graph"}
 _SWITCH_NAMES = {path.rpartition(".")[2] for path in EAGER_OFF}
+_SWITCHES = EAGER_OFF | RESOURCE_OFF
+_DOUBLED = re.compile(r"^tensorflow\.compat\.v[12](?:\.compat\.v[12])*\.compat\.v1\.")
 _COMMENT = "# eli5-compat migrate: removed {} ({})"
 
 
+def switch_path(path: Optional[str]) -> Optional[str]:
+    """``path`` with a doubled compat prefix reduced: ``tensorflow.compat.v2.compat.v1.x`` -> ``tensorflow.compat.v1.x``."""
+    return None if path is None else _DOUBLED.sub("tensorflow.compat.v1.", path)
+
+
 class EagerScan(cst.CSTVisitor):
-    """Counts in ``state``, per bare name, its references and its stand-alone ``name()`` statements."""
+    """Counts in ``state``, per bare name, its references and its stand-alone ``name()`` statements, and
+    records what each ``from`` import and ``def`` binds (``state.switches``)."""
 
     def __init__(self, state: CodeState) -> None:
         super().__init__()
         self.state = state
         self._skip: set = set()
 
+    def _bind(self, name: str, path: str) -> None:
+        if self.state.switches.setdefault(name, path) != path:
+            self.state.switches[name] = ""
+
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        module = "" if node.relative else dotted(node.module) or ""
+        if isinstance(node.names, cst.ImportStar):
+            for path in _SWITCHES:
+                name = path.rpartition(".")[2]
+                if switch_path(module + "." + name) == path:
+                    self._bind(name, path)
+            return False
+        for alias in node.names:
+            path = switch_path(module + "." + (dotted(alias.name) or "")) or ""
+            self._bind(alias.asname.name.value if alias.asname else dotted(alias.name) or "",  # type: ignore[union-attr]
+                       path if module and path in _SWITCHES else "")
         return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._bind(node.name.value, "")
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._bind(node.name.value, "")
 
     def visit_Import(self, node: cst.Import) -> bool:
         return False
@@ -84,13 +116,27 @@ class EagerSwitch:
     def _why_eager(self) -> str:
         return "Keras 3 needs eager execution" if self.keras3 else "eli5_compat runs in eager mode"
 
+    def _resolve(self, node: cst.CSTNode) -> Optional[str]:
+        """What ``node`` refers to; a bare name not imported yet (in visit order) may be a switch imported
+        further on (a function defined above the import, an earlier cell)."""
+        path = self.state.resolve(node)
+        if path is None and isinstance(node, cst.Name):
+            path = self.state.switches.get(node.value) or None
+        return switch_path(path)
+
     def _switch_call(self, small: cst.BaseSmallStatement) -> Optional[Tuple[cst.Call, str]]:
         """(the call, its resolved path) when ``small`` is a stand-alone call of a switch."""
         if not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and not small.value.args):
             return None
-        path = self.state.resolve(small.value.func)
+        func = small.value.func
+        path = self._resolve(func)
         if path in EAGER_OFF or (path in RESOURCE_OFF and self.state.eager_off):
             return small.value, path  # type: ignore[return-value]
+        if path is None and isinstance(func, cst.Name) and func.value in _SWITCH_NAMES \
+                and func.value not in self.state.switches:
+            self._note(small, "WARNING", "`{0}()` kept: migrate cannot tell where `{0}` comes from. If it is "
+                                         "TensorFlow's (e.g. from a star import), delete this call ({1}).".format(
+                                             func.value, self._why_eager))
         return None
 
     def _classify(self, body: Sequence[cst.BaseSmallStatement]) -> None:
@@ -133,7 +179,7 @@ class EagerSwitch:
             return
         if isinstance(node, cst.Attribute):
             self._attr_names.add(id(node.attr))
-        path = self.state.resolve(node)
+        path = self._resolve(node)
         if path is None or id(node) in self._removed_funcs:
             return
         if path in EAGER_OFF:
@@ -196,9 +242,11 @@ class EagerSwitch:
         gone = []
         for alias in names:
             bound = alias.asname.name.value if alias.asname else dotted(alias.name)  # type: ignore[union-attr]
-            path = module + "." + (dotted(alias.name) or "")
+            path = switch_path(module + "." + (dotted(alias.name) or ""))
             removable = path in EAGER_OFF or (path in RESOURCE_OFF and self.state.eager_off)
-            if removable and self.state.references[bound] == self.state.statements[bound]:
+            # every use is a stand-alone call, removed as the name is bound to this switch alone
+            if removable and self.state.switches.get(bound) == path \
+                    and self.state.references[bound] == self.state.statements[bound]:
                 gone.append(alias)
         if not gone:
             return node, None

@@ -45,7 +45,9 @@ class CodeState:
     function defined once with ``yield`` to its non-tuple yields (code, hand fix), else None;
     ``classes`` each class defined once to its bases (None when defined more than once).
     ``references`` / ``statements`` count each bare name's uses and its stand-alone ``name()``
-    statements; ``eager_off`` says the document turns eager execution off somewhere.
+    statements; ``eager_off`` says the document turns eager execution off somewhere. ``switches`` maps
+    each bare name that a ``from`` import or ``def`` anywhere in the document binds to the eager switch
+    it imports, or to "" when it binds anything else.
     """
 
     bindings: Dict[str, str] = field(default_factory=lambda: dict(_CONVENTIONAL))
@@ -58,6 +60,7 @@ class CodeState:
     classes: Dict[str, Optional[List[str]]] = field(default_factory=dict)
     references: Counter = field(default_factory=Counter)
     statements: Counter = field(default_factory=Counter)
+    switches: Dict[str, str] = field(default_factory=dict)
 
     def bind_import(self, alias: cst.ImportAlias) -> None:
         """Record what ``import a.b [as c]`` binds."""
