@@ -112,3 +112,9 @@ def test_keras_rename_is_not_done_when_a_shell_line_of_a_script_uses_the_path():
     assert result.text == source
     assert [(f.line, f.column, f.level) for f in result.findings] == [(1, 1, "WARNING"), (3, 5, "ERROR")]
     assert all("could not change every use" in f.message for f in result.findings)
+
+
+def test_a_path_inside_another_word_of_a_shell_line_is_still_renamed():
+    result = migrate_source('!pip install eli5-compat\nmodel.save("m")\nm = keras.models.load_model("m")\n')
+    assert result.text == '!pip install eli5-compat\nmodel.save("m.keras")\nm = keras.models.load_model("m.keras")\n'
+    assert [(f.line, f.column, f.level) for f in result.findings] == [(2, 1, "INFO"), (3, 5, "INFO")]

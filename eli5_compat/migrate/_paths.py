@@ -9,6 +9,7 @@ tf-keras can) and models saved to or loaded from paths migrate cannot read are r
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import Iterable, Optional
 
 import libcst as cst
@@ -101,10 +102,10 @@ class PathScan(cst.CSTVisitor):
 def note_unparsed_uses(state: CodeState, texts: Iterable[str]) -> None:
     """Count a path (or a literal bound to a name) found in code migrate does not parse (shell lines, ``%%bash``
     cells) as another use, so it is reported instead of renamed."""
-    texts = list(texts)
+    text = "\n".join(texts)
     values = set(state.path_uses) | {v for v in state.bound_literals.values() if v}
     for value in values:
-        if value and any(value in text for text in texts):
+        if value and re.search(r"(?<![\w.-]){}(?![\w-])".format(re.escape(value)), text):
             state.path_uses[value]["other"] += 1
 
 
