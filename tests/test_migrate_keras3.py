@@ -71,6 +71,69 @@ def test_optimizer_lr_through_the_tf_optimizers_alias():
         (2, 7, "INFO", "`lr=` -> `learning_rate=` (Keras 3 does not accept `lr`).")]
 
 
+# compile(optimizer, loss, metrics) -------------------------------------------------------------------
+REWROTE = ("compile() with positional arguments: Keras 3 reads the third as loss_weights, not metrics. Rewrote "
+           "them as keywords (optimizer, loss, metrics).")
+
+
+def by_hand(receiver, keywords):
+    return ("compile() with positional arguments: if `{}` is a Keras model, Keras 3 reads the third as loss_weights, "
+            "not metrics: name them by hand: `{}`.".format(receiver, keywords))
+
+
+@pytest.mark.parametrize("source", [
+    "from tensorflow import keras\nmodel = keras.Sequential([keras.Input((2,))])\n",
+    "import tensorflow as tf\nmodel = tf.keras.models.Model(inp, out)\n",
+    "from keras.models import load_model\nmodel = load_model('m.keras')\n",
+    "from tensorflow.keras.applications import VGG16\nmodel = VGG16(weights=None)\n",
+    "import keras\nmodel = keras.applications.resnet50.ResNet50()\n",
+])
+def test_positional_compile_on_a_certain_keras_model_is_rewritten(source):
+    new, findings = migrate_cell(source + "model.compile('adam', 'mse', ['mae'])\n")
+    assert new == source + "model.compile(optimizer='adam', loss='mse', metrics=['mae'])\n"
+    assert [(f.line, f.level, f.message) for f in findings] == [(3, "WARNING", REWROTE)]
+
+
+@pytest.mark.parametrize("source, receiver", [
+    ("t = env.compile(source, name, filename)\n", "env"),  # jinja2's Environment.compile
+    ("model.compile(source, name, filename)\n", "model"),  # bound elsewhere
+    ("import keras\nmodel = keras.Sequential()\nmodel = env\nmodel.compile(source, name, filename)\n", "model"),
+    ("import keras\nmodel.compile(source, name, filename)\nmodel = keras.Sequential()\n", "model"),  # before
+    ("import keras\ndef f(model):\n    model.compile(source, name, filename)\nmodel = keras.Sequential()\n",
+     "model"),  # a parameter
+    ("import keras\nmodels = [keras.Sequential()]\nmodels[0].compile(source, name, filename)\n", "models[0]"),
+])
+def test_positional_compile_on_anything_else_is_reported_not_rewritten(source, receiver):
+    new, findings = migrate_cell(source)
+    assert new == source
+    assert [(f.level, f.message) for f in findings] == [
+        ("WARNING", by_hand(receiver, "optimizer=source, loss=name, metrics=filename"))]
+
+
+def test_positional_compile_on_a_model_built_in_a_function():
+    source = ("from tensorflow import keras\ndef build():\n    model = keras.Sequential()\n"
+              "    model.compile('adam', 'mse', ['mae'])\n    return model\nmodel = build()\n"
+              "model.compile('sgd', 'mse', ['mae'])\n")
+    new, findings = migrate_cell(source)
+    assert new == source.replace("model.compile('adam', 'mse', ['mae'])",
+                                 "model.compile(optimizer='adam', loss='mse', metrics=['mae'])")
+    assert [(f.line, f.level, f.message) for f in findings] == [
+        (4, "WARNING", REWROTE), (7, "WARNING", by_hand("model", "optimizer='sgd', loss='mse', metrics=['mae']"))]
+
+
+def test_positional_compile_on_a_model_bound_once_in_an_earlier_cell():
+    first = "from tensorflow.keras.models import Sequential\nmodel = Sequential()\n"
+    again = "model = make()\n"
+    for cells, rewritten in (([first], True), ([first, again], False), (["model = keras.Sequential()\n"], False)):
+        nb = new_notebook(cells=[new_code_cell(c) for c in [*cells, "model.compile('adam', 'mse', ['mae'])"]])
+        result = migrate_notebook(nb)
+        assert result.notebook.cells[-1].source == ("model.compile(optimizer='adam', loss='mse', metrics=['mae'])"
+                                                    if rewritten else "model.compile('adam', 'mse', ['mae'])")
+        assert [(f.cell, f.level, f.message) for f in result.findings] == [
+            (len(cells) + 1, "WARNING",
+             REWROTE if rewritten else by_hand("model", "optimizer='adam', loss='mse', metrics=['mae']"))]
+
+
 # modules Keras 3 moved or removed --------------------------------------------------------------------
 @pytest.mark.parametrize("before, after", [
     ("from tensorflow.keras.layers.experimental.preprocessing import Rescaling, RandomFlip\n",

@@ -20,9 +20,6 @@ _OURS = {"eli5", "eli5.keras", "eli5.keras.explain_prediction", "eli5.keras.grad
          "eli5.formatters.image", "eli5.base", "eli5.explain", "eli5.ipython"}
 _BACKENDS = {"keras.backend", "tensorflow.keras.backend", "tf.keras.backend", "tf_keras.backend",
              "tensorflow.compat.v1.keras.backend", "tf.compat.v1.keras.backend"}
-# Keras 2's compile(): the order positional arguments meant there.
-_COMPILE_ORDER = ("optimizer", "loss", "metrics", "loss_weights", "weighted_metrics", "run_eagerly",
-                  "steps_per_execution")
 _BACKEND_FIXES = {
     "gradients": "does not exist with eager execution (Keras 3 removed it): compute gradients with "
                  "tf.GradientTape, or let eli5_compat compute Grad-CAM.",
@@ -137,25 +134,6 @@ class _Migrator(EagerSwitch, Keras3Fixes, TfKerasImports, cst.CSTTransformer):
         if updated.attr.value == "output_shape":
             return self._output_shape(original, updated)
         return self._keras3_attribute(original, updated)
-
-    def _compile_call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
-        func = updated.func
-        if not ( isinstance(func, cst.Attribute) and func.attr.value == "compile"):
-            return updated
-        positional = [a for a in updated.args if a.keyword is None and not a.star]
-        if len(positional) < 3 or any(a.keyword is not None or a.star for a in updated.args[:len(positional)]):
-            return updated
-        if len(positional) > len(_COMPILE_ORDER):
-            self._note(original, "ERROR", "compile() with {} positional arguments: name them by hand "
-                                          "(Keras 3 orders them differently).".format(len(positional)))
-            return updated
-        args = [arg.with_changes(keyword=cst.Name(_COMPILE_ORDER[i]), equal=cst.AssignEqual(
-                    whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
-                if i < len(positional) else arg for i, arg in enumerate(updated.args)]
-        self._note(original, "WARNING", "compile() with positional arguments: Keras 3 reads the third as "
-                                        "loss_weights, not metrics. Rewrote them as keywords ({}).".format(
-                                            ", ".join(_COMPILE_ORDER[:len(positional)])))
-        return updated.with_changes(args=args)
 
     # get_ipython().system("pip install eli5") in scripts exported from notebooks -------------
     def _ipython_install(self, original: cst.Call, updated: cst.Call) -> cst.Call:

@@ -1,6 +1,12 @@
 """Keras 2 -> Keras 3 fixes: rewritten where the meaning is certain, otherwise reported with the hand fix.
 
-Rewritten: ``fit_generator`` / ``predict_generator`` / ``evaluate_generator`` (positional arguments
+Rewritten: positional ``compile(optimizer, loss, metrics)`` -> keywords (Keras 3 reads the third as
+``loss_weights``) when the receiver is certainly a Keras model: a name whose every binding in its scope
+is a Keras model constructor/loader call (``Sequential``, ``Model``, ``load_model``, ``applications``),
+the first before the call, or, bound in no scope of the cell, bound once in the whole document to
+such a call by its imported name (``model = Sequential(...)`` in an earlier cell); any other
+receiver is reported with the keywords;
+``fit_generator`` / ``predict_generator`` / ``evaluate_generator`` (positional arguments
 named in Keras 2's order first; ``workers`` / ``use_multiprocessing`` / ``max_queue_size`` dropped
 with a WARNING each; ``verbose=0``, Keras 2's default there, kept explicit for predict/evaluate;
 a WARNING with the hand fix unless the data (and ``validation_data``) certainly yields what Keras 3
@@ -19,7 +25,7 @@ import re
 from typing import List, Sequence
 
 import libcst as cst
-from libcst.metadata import PositionProvider
+from libcst.metadata import Assignment, ParentNodeProvider, PositionProvider, ScopeProvider
 
 from ._generators import data_warning
 from ._names import CodeState, dotted
@@ -30,6 +36,11 @@ _OPTIMIZER = re.compile(r"(?:" + _ROOT + r"|tensorflow)"  # tf.optimizers is tf.
                         r"\.optimizers\.(?:Adam|AdamW|SGD|RMSprop|Adagrad|Adadelta|Adamax|Nadam|Ftrl)$")
 _EXPERIMENTAL = re.compile(r"^(" + _ROOT + r")\.layers\.experimental(\.preprocessing)?$")
 _NP_UTILS = re.compile(r"^(" + _ROOT + r")\.utils(\.np_utils)?$")
+_KERAS_MODEL = re.compile("^" + _ROOT + r"\.(?:(?:models\.)?(?:Sequential|Model|load_model)|saving\.load_model"
+                          r"|applications\.(?:\w+\.)?[A-Z]\w*)$")
+# Keras 2's compile(): the order positional arguments meant there.
+_COMPILE_ORDER = ("optimizer", "loss", "metrics", "loss_weights", "weighted_metrics", "run_eagerly",
+                  "steps_per_execution")
 _LINEAR = re.compile(_ROOT + r"\.activations\.linear$")
 # keras.layers.experimental.preprocessing names that Keras 3 has in keras.layers.
 _PREPROCESSING = {"CategoryEncoding", "CenterCrop", "Discretization", "HashedCrossing", "Hashing", "IntegerLookup",
@@ -108,10 +119,64 @@ def _with_blank_lines(whitespace: cst.BaseParenthesizableWhitespace, count: int)
                                        last_line=cst.SimpleWhitespace(whitespace.value))  # type: ignore[attr-defined]
 
 
-class Keras3Fixes(SavedPaths):
+class Keras3Fixes(SavedPaths, cst.MetadataDependent):
     """Mixin for the migrating transformer; the host provides ``state`` and ``_note``."""
 
     state: CodeState
+
+    METADATA_DEPENDENCIES = (ScopeProvider, ParentNodeProvider)
+
+    # compile(optimizer, loss, metrics) --------------------------------------------------------
+    def _compile_call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        func = updated.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "compile"):
+            return updated
+        positional = [a for a in updated.args if a.keyword is None and not a.star]
+        if len(positional) < 3 or any(a.keyword is not None or a.star for a in updated.args[:len(positional)]):
+            return updated
+        if len(positional) > len(_COMPILE_ORDER):
+            self._note(original, "ERROR", "compile() with {} positional arguments: name them by hand "
+                                          "(Keras 3 orders them differently).".format(len(positional)))
+            return updated
+        args = [arg.with_changes(**_keyword(_COMPILE_ORDER[i])) if i < len(positional) else arg
+                for i, arg in enumerate(updated.args)]
+        if not self._keras_model(original):
+            self._note(original, "WARNING", "compile() with positional arguments: if `{}` is a Keras model, Keras 3 "
+                                            "reads the third as loss_weights, not metrics: name them by hand: "
+                                            "`{}`.".format(_code(func.value), ", ".join(
+                                                _code(a.with_changes(comma=cst.MaybeSentinel.DEFAULT))
+                                                for a in args[:len(positional)])))
+            return updated
+        self._note(original, "WARNING", "compile() with positional arguments: Keras 3 reads the third as "
+                                        "loss_weights, not metrics. Rewrote them as keywords ({}).".format(
+                                            ", ".join(_COMPILE_ORDER[:len(positional)])))
+        return updated.with_changes(args=args)
+
+    def _keras_model(self, call: cst.Call) -> bool:
+        """Whether the receiver of ``call`` is a name certainly bound to a Keras model (see the module docstring)."""
+        receiver = call.func.value  # type: ignore[attr-defined]
+        scope = self.get_metadata(ScopeProvider, receiver, None)  # type: ignore[attr-defined]
+        if not isinstance(receiver, cst.Name) or scope is None:
+            return False
+        bindings = scope[receiver.value]
+        if not bindings:  # bound in another cell: once in the whole document, to `Maker(...)`
+            maker = self.state.bound_calls.get(receiver.value) or "."
+            return "." not in maker and bool(_KERAS_MODEL.match(self.state.resolve(cst.Name(maker)) or ""))
+        line = self.get_metadata(PositionProvider, call).start.line  # type: ignore[attr-defined]
+        return all(self._keras_model_binding(b) for b in bindings) and any(
+            self.get_metadata(PositionProvider, b.node).start.line < line for b in bindings)  # type: ignore[attr-defined]
+
+    def _keras_model_binding(self, binding: object) -> bool:
+        """Whether ``binding`` is ``name = <Keras model constructor or loader>(...)``."""
+        if not isinstance(binding, Assignment) or not isinstance(binding.node, cst.Name):
+            return False
+        parent = self.get_metadata(ParentNodeProvider, binding.node)  # type: ignore[attr-defined]
+        if not isinstance(parent, cst.AssignTarget):
+            return False
+        statement = self.get_metadata(ParentNodeProvider, parent)  # type: ignore[attr-defined]
+        return (isinstance(statement, cst.Assign) and len(statement.targets) == 1
+                and isinstance(statement.value, cst.Call)
+                and bool(_KERAS_MODEL.match(self.state.resolve(statement.value.func) or "")))
 
     # fit_generator & co -------------------------------------------------------------------------
     def _generator_call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
