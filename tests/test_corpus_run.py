@@ -168,7 +168,12 @@ def test_migrated_file_runs_to_its_end_on_keras3(name, tmp_path):
     assert calls == expected_calls
     assert all(r["eager"] for r in records if "call" in r), records
     at_exit = {r["pid"]: r["eager"] for r in records if "exit" in r}  # the notebook's kernel's too
-    assert {at_exit.get(r["pid"]) for r in records if "call" in r} == {True}, records
+    # A script's process always writes its exit record. A notebook's kernel may be stopped by
+    # nbclient before its atexit hooks run (seen once in CI): then there is no record, but one
+    # that is there must say eager.
+    allowed = ({True, None} if name.endswith(".ipynb") else {True})
+    assert {at_exit.get(r["pid"]) for r in records if "call" in r} <= allowed, records
+    assert False not in at_exit.values(), records
 
     pip_log = tmp_path / "pip.log"
     assert (pip_log.read_text().splitlines() if pip_log.exists() else []) == PIP.get(name, [])
