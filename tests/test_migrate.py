@@ -86,10 +86,10 @@ def test_disable_eager_from_imports_aliases_and_blocks():
 
 
 @pytest.mark.parametrize("before, after", [
-    ('model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])\n',
-     'model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])\n'),
-    ('m.compile(opt, "mse", ["mae"], run_eagerly=True)\n',
-     'm.compile(optimizer=opt, loss="mse", metrics=["mae"], run_eagerly=True)\n'),
+    ('from tensorflow import keras\nmodel = keras.Sequential()\nmodel.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])\n',
+     'from tensorflow import keras\nmodel = keras.Sequential()\nmodel.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])\n'),
+    ('import keras\nm = keras.models.load_model("a.keras")\nm.compile(opt, "mse", ["mae"], run_eagerly=True)\n',
+     'import keras\nm = keras.models.load_model("a.keras")\nm.compile(optimizer=opt, loss="mse", metrics=["mae"], run_eagerly=True)\n'),
     ('model.compile("adam", "mse")\n', 'model.compile("adam", "mse")\n'),
     ('pattern = re.compile("a+", re.I)\n', 'pattern = re.compile("a+", re.I)\n'),
 ])
