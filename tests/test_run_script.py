@@ -171,13 +171,14 @@ def test_notebook_options_are_refused_for_scripts(project):
 
 def test_migrate_target_flag_reaches_the_migration_and_the_report(tmp_path, capsys):
     path = tmp_path / "old.py"
-    path.write_text("import eli5\nmodel.compile('adam', 'mse', ['accuracy'])\n")
+    model = "from tensorflow import keras\nmodel = keras.Sequential()\n"  # certainly a Keras model
+    path.write_text("import eli5\n" + model + "model.compile('adam', 'mse', ['accuracy'])\n")
     assert main(["migrate", "--target", "tf-keras", str(path)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Target: tf-keras (Keras 2 API on tf-keras")
     written = (tmp_path / "old.migrated.py").read_text()
     # only eli5 changes: Keras 2's positional compile() stays as it is on tf-keras
-    assert written == "import eli5_compat as eli5\nmodel.compile('adam', 'mse', ['accuracy'])\n"
+    assert written == "import eli5_compat as eli5\n" + model + "model.compile('adam', 'mse', ['accuracy'])\n"
     assert main(["migrate", "--diff", str(path)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Target: keras3 (") and "+model.compile(optimizer='adam'" in out
