@@ -12,7 +12,7 @@ from ._generators import GeneratorScan
 from ._keras3 import Keras3Fixes
 from ._paths import PathScan
 from ._tf_keras import TfKerasImports
-from ._names import CodeState, dotted, expression
+from ._names import CodeState, code, dotted, expression
 from ._report import Finding
 
 # eli5 modules that eli5_compat provides under the same path.
@@ -69,7 +69,7 @@ class _Migrator(EagerSwitch, Keras3Fixes, TfKerasImports, cst.CSTTransformer):
             elif module.startswith("eli5."):
                 self._note(original, "WARNING", "`import {}` is not part of eli5_compat: it imports the installed "
                                                 "eli5, and binds the name `eli5` to it.".format(module))
-            key = cst.Module([]).code_for_node(alias.with_changes(comma=cst.MaybeSentinel.DEFAULT))
+            key = code(alias.with_changes(comma=cst.MaybeSentinel.DEFAULT))
             if key not in seen:
                 seen.add(key)
                 names.append(alias.with_changes(comma=cst.MaybeSentinel.DEFAULT))

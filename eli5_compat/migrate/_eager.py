@@ -18,7 +18,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from ._names import CodeState, dotted
+from ._names import CodeState, code, dotted
 
 EAGER_OFF = {
     "tensorflow.compat.v1.disable_eager_execution", "tensorflow.compat.v1.disable_v2_behavior",
@@ -203,7 +203,7 @@ class EagerSwitch:
             self._note(node, "WARNING", "`{}` is graph-mode code: with eager execution on, a `with ....as_default():` "
                                         "block on this graph turns it off again. Remove this line and every `with "
                                         "....as_default():` line on its graph (dedent their blocks).".format(
-                                            cst.Module([]).code_for_node(node)))
+                                            code(node)))
         if not (isinstance(func, cst.Attribute) and func.attr.value == "as_default"):
             return
         receiver = func.value
@@ -215,7 +215,7 @@ class EagerSwitch:
             self._note(node, "ERROR", "`{}` runs its block in graph mode, where Keras 3 models cannot be built, "
                                       "trained or explained: remove the `with` line and dedent its block (keep "
                                       "it only for code without Keras or eli5).".format(
-                                          cst.Module([]).code_for_node(node)))
+                                          code(node)))
 
     # removal ----------------------------------------------------------------------------------
     def _prune(self, original: Sequence[cst.BaseSmallStatement], updated: Sequence[cst.BaseSmallStatement]):
@@ -251,7 +251,7 @@ class EagerSwitch:
         if not gone:
             return node, None
         left = [a for a in names if a not in gone]
-        shown = ", ".join(cst.Module([]).code_for_node(a.with_changes(comma=cst.MaybeSentinel.DEFAULT)) for a in gone)
+        shown = ", ".join(code(a.with_changes(comma=cst.MaybeSentinel.DEFAULT)) for a in gone)
         self._note(original, "INFO", "Removed the import of `{}` from {}: nothing uses it once eager execution stays "
                                  "on.".format(shown, module))
         comment = "# eli5-compat migrate: removed the import of {} (unused now)".format(shown)

@@ -17,7 +17,7 @@ from typing import List, Optional, Tuple
 
 import libcst as cst
 
-from ._names import CodeState, callee, dotted, expression
+from ._names import CodeState, callee, code, dotted, expression
 
 # ImageDataGenerator's iterators were Sequences; Keras 3 has no ImageDataGenerator (reported on its own).
 _IMAGE_ITERATORS = {".flow", ".flow_from_directory", ".flow_from_dataframe"}
@@ -85,7 +85,7 @@ def data_warning(state: CodeState, data: cst.BaseExpression, new_method: str) ->
     """
     if isinstance(data, (cst.Tuple, cst.List)) or (isinstance(data, cst.Name) and data.value == "None"):
         return None
-    shown = cst.Module([]).code_for_node(data)
+    shown = code(data)
     maker = _made_by(state, data)
     if maker in _IMAGE_ITERATORS:
         return None
@@ -98,7 +98,7 @@ def data_warning(state: CodeState, data: cst.BaseExpression, new_method: str) ->
             return None
         return ("`{}()` yields {}, not a tuple: Keras 3's `{}()` rejects that (\"the generator must return a "
                 "tuple\"), Keras 2 took it. Yield a tuple instead: {}.".format(
-                    maker, ", ".join("`{}`".format(code) for code, _ in loose), new_method,
+                    maker, ", ".join("`{}`".format(shown) for shown, _ in loose), new_method,
                     "; ".join(fix for _, fix in loose)))
     return ("If `{}` is a Python generator, Keras 3's `{}()` needs it to yield tuples (\"the generator must "
             "return a tuple\"); Keras 2 also took a bare array or a list: yield `(x,)` instead of an array `x`, "
@@ -108,10 +108,10 @@ def data_warning(state: CodeState, data: cst.BaseExpression, new_method: str) ->
 
 def _tuple_fix(value: Optional[cst.BaseExpression]) -> Tuple[str, str]:
     """(the yielded code, the hand fix that yields what Keras 2 made of it)."""
-    code = "None" if value is None else cst.Module([]).code_for_node(value)
-    if code == "None":
-        return code, "yield a batch, not `None`"
+    shown = "None" if value is None else code(value)
+    if shown == "None":
+        return shown, "yield a batch, not `None`"
     if isinstance(value, cst.List) and not any(isinstance(e, cst.StarredElement) for e in value.elements):
-        items = [cst.Module([]).code_for_node(e.value) for e in value.elements]
-        return code, "`yield ({}{})` for `yield {}`".format(", ".join(items), "," if len(items) == 1 else "", code)
-    return code, "`yield ({0},)` if `{0}` is an array, `yield tuple({0})` if it is a list".format(code)
+        items = [code(e.value) for e in value.elements]
+        return shown, "`yield ({}{})` for `yield {}`".format(", ".join(items), "," if len(items) == 1 else "", shown)
+    return shown, "`yield ({0},)` if `{0}` is an array, `yield tuple({0})` if it is a list".format(shown)

@@ -28,7 +28,7 @@ import libcst as cst
 from libcst.metadata import Assignment, ParentNodeProvider, PositionProvider, ScopeProvider
 
 from ._generators import data_warning
-from ._names import CodeState, dotted
+from ._names import CodeState, code, dotted
 from ._paths import SavedPaths
 
 _ROOT = r"(?:keras|tensorflow\.keras|tf_keras|tensorflow\.python\.keras)"
@@ -65,12 +65,8 @@ def _keyword(name: str) -> dict:
                                                                whitespace_after=cst.SimpleWhitespace("")))
 
 
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
-
-
 def _newlines(whitespace: cst.BaseParenthesizableWhitespace) -> bool:
-    return "\n" in _code(whitespace)
+    return "\n" in code(whitespace)
 
 
 def _drop_after(kept: cst.Arg, dropped: cst.Arg, last: bool) -> cst.Arg:
@@ -88,7 +84,7 @@ def _drop_after(kept: cst.Arg, dropped: cst.Arg, last: bool) -> cst.Arg:
         merged = kept.with_changes(comma=comma.with_changes(whitespace_after=_join(comma.whitespace_after, trailing)))
     else:
         merged = kept
-    missing = (_code(kept) + _code(dropped)).count("\n") - _code(merged).count("\n")
+    missing = (code(kept) + code(dropped)).count("\n") - code(merged).count("\n")
     if missing <= 0:
         return merged
     if isinstance(merged.comma, cst.Comma):
@@ -143,8 +139,8 @@ class Keras3Fixes(SavedPaths, cst.MetadataDependent):
         if not self._keras_model(original):
             self._note(original, "WARNING", "compile() with positional arguments: if `{}` is a Keras model, Keras 3 "
                                             "reads the third as loss_weights, not metrics: name them by hand: "
-                                            "`{}`.".format(_code(func.value), ", ".join(
-                                                _code(a.with_changes(comma=cst.MaybeSentinel.DEFAULT))
+                                            "`{}`.".format(code(func.value), ", ".join(
+                                                code(a.with_changes(comma=cst.MaybeSentinel.DEFAULT))
                                                 for a in args[:len(positional)])))
             return updated
         self._note(original, "WARNING", "compile() with positional arguments: Keras 3 reads the third as "
@@ -200,7 +196,7 @@ class Keras3Fixes(SavedPaths, cst.MetadataDependent):
             if name in _DROPPED:
                 self._note(self._line_of(original, index), "WARNING", "Dropped `{}` from `{}()`: Keras 3's `{}()` has no such "
                                                             "argument (it belongs to keras.utils.PyDataset).".format(
-                                                                _code(arg.with_changes(comma=cst.MaybeSentinel.DEFAULT,
+                                                                code(arg.with_changes(comma=cst.MaybeSentinel.DEFAULT,
                                                                                      whitespace_after_arg=cst.SimpleWhitespace(""))),
                                                                 method, new_method))
                 if args:
@@ -241,8 +237,8 @@ class Keras3Fixes(SavedPaths, cst.MetadataDependent):
         keywords = {a.keyword.value: a for a in updated.args if a.keyword is not None}
         if "decay" in keywords:
             rate = keywords.get("lr") or keywords.get("learning_rate")
-            shown = cst.Module([]).code_for_node(rate.value) if rate is not None else "0.001"
-            decay = cst.Module([]).code_for_node(keywords["decay"].value)
+            shown = code(rate.value) if rate is not None else "0.001"
+            decay = code(keywords["decay"].value)
             self._note(original, "WARNING", "Keras 3 optimizers ignore `decay=`: replace `decay={0}` with "
                                             "`learning_rate=keras.optimizers.schedules.InverseTimeDecay({1}, "
                                             "decay_steps=1, decay_rate={0})` (the same schedule as Keras 2's "
@@ -352,14 +348,14 @@ class Keras3Fixes(SavedPaths, cst.MetadataDependent):
                  and receiver.value.attr.value == "layers") or (
                     isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute)
                     and receiver.func.attr.value == "get_layer")
-        code = cst.Module([]).code_for_node(receiver)
+        shown = code(receiver)
         if not layer:
             self._note(original, "WARNING", "Keras 3 layers have no `.output_shape` (Keras 3 models still have it): "
-                                            "if `{0}` is a layer, use `{0}.output.shape`.".format(code))
+                                            "if `{0}` is a layer, use `{0}.output.shape`.".format(shown))
             return updated
         new = updated.with_changes(value=cst.Attribute(value=receiver, attr=cst.Name("output")), attr=cst.Name("shape"))
         self._note(original, "INFO", "`{0}.output_shape` -> `{0}.output.shape` (Keras 3 layers have no "
-                                     "`.output_shape`).".format(code))
+                                     "`.output_shape`).".format(shown))
         return new
 
     # the softmax trick ------------------------------------------------------------------------------

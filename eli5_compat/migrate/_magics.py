@@ -61,8 +61,7 @@ def _ipython_lines(lines: List[str]) -> List[int]:
     found: List[int] = []
     depth, quote, continued = 0, "", False
     for i, line in enumerate(lines):
-        if not (depth or quote or continued) and (
-                _MAGIC.match(line) or _HELP.match(line) or _code_magic(line) is not None):
+        if not (depth or quote or continued) and (_MAGIC.match(line) or _HELP.match(line)):
             found.append(i)
             continue
         depth, quote, continued = _scan_line(line[:-1] if line.endswith("\r") else line, depth, quote)

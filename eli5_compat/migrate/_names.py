@@ -28,6 +28,11 @@ def callee(call: cst.Call) -> Optional[str]:
     return "." + call.func.attr.value if isinstance(call.func, cst.Attribute) else None
 
 
+def code(node: cst.CSTNode) -> str:
+    """The source text of ``node``."""
+    return cst.Module([]).code_for_node(node)
+
+
 def expression(path: str) -> Union[cst.Name, cst.Attribute]:
     """The Name/Attribute chain for ``a.b.c``."""
     return cst.parse_expression(path)  # type: ignore[return-value]

@@ -14,7 +14,7 @@ from typing import Iterable, Optional
 
 import libcst as cst
 
-from ._names import CodeState, callee, dotted
+from ._names import CodeState, callee, code, dotted
 
 _SAVED_EXTENSIONS = (".keras", ".h5", ".hdf5")
 TF_KERAS_HINT = ("if it fails, keep Keras 2 for this code: `eli5-compat migrate --target tf-keras` / "
@@ -185,10 +185,10 @@ class SavedPaths:
         receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
         if kind == "save" and not (receiver is not None and "model" in (dotted(receiver) or "").lower()):
             return  # `.save(path)` of images, arrays, ...: not a Keras model that migrate can tell
-        code = cst.Module([]).code_for_node(value)
+        shown = code(value)
         self._note(node, "WARNING", "Keras 3 {} only `.keras` and `.h5` model files (`ValueError: Invalid filepath "
                                     "extension` otherwise), and migrate cannot tell what `{}` holds: make sure it ends "
-                                    "in `.keras`{}".format("saves" if kind == "save" else "loads", code,
+                                    "in `.keras`{}".format("saves" if kind == "save" else "loads", shown,
                                                            "." if kind == "save" else
                                                            "; a TensorFlow SavedModel folder loads with "
                                                            "`keras.layers.TFSMLayer(path, "
