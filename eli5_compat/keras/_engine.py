@@ -1,5 +1,8 @@
 """The one Grad-CAM core: activations, normalised gradients, weights, targets and scores.
 
+It also scores batches of inputs without gradients (:func:`compute_scores`), which Score-CAM
+and the faithfulness metrics use for their many perturbed forward passes.
+
 The computation is traced once per (model, layer, output, logits, input signature) and
 reused: as a ``tf.function`` in eager mode, or as fetches in the Keras session graph when
 eager execution is disabled (tf-keras / TF 2.15 only). The caches hold the model weakly.
@@ -53,6 +56,7 @@ class GradcamTerms:
     weights: np.ndarray  # (N, C): spatial mean of the gradients
     targets: np.ndarray  # (N,) int64
     scores: np.ndarray  # (N,) float32
+    gradient_norms: np.ndarray  # (N,) float32: raw gradients = gradients * norm (clipped below at 1e-6)
 
 
 def clear_cache() -> None:
@@ -96,8 +100,39 @@ def compute_terms(
         feed = {ph: a for ph, a in zip(placeholders, inputs)}
         feed[target_ph] = targets
         values = session.run(list(fetches), feed_dict=feed)
-    activations, gradients, weights, chosen, scores = values
-    return GradcamTerms(activations, gradients, weights, chosen.astype(np.int64), scores)
+    activations, gradients, weights, chosen, scores, norms = values
+    return GradcamTerms(activations, gradients, weights, chosen.astype(np.int64), scores, norms)
+
+
+SCORE_KINDS = ("output", "logits", "probability")
+
+
+def compute_scores(
+    model: Any,
+    inputs: Sequence[np.ndarray],
+    targets: np.ndarray,
+    output_index: int = 0,
+    kind: str = "output",
+) -> np.ndarray:
+    """Each input's score for its target class, from one forward pass (no gradients).
+
+    ``kind``: ``"output"`` (the output's value), ``"logits"`` (the pre-softmax logit of a softmax
+    output) or ``"probability"`` (the output when it ends in a softmax or a sigmoid, else the
+    softmax of the output over its classes). ``targets`` as in :func:`compute_terms`
+    (-1 is the top class). Returns a float32 array of shape (N,).
+    """
+    if kind not in SCORE_KINDS:
+        raise ValueError("kind must be one of {}, got: {!r}".format(SCORE_KINDS, kind))
+    specs = tuple((tuple(a.shape[1:]), a.dtype.name) for a in inputs)
+    key = ("scores", output_index, kind, specs)
+    if tf.executing_eagerly():
+        fn = _cached(_EAGER, model, key, lambda: _build_scores_eager(model, specs, output_index, kind))
+        return np.asarray(fn(tuple(tf.constant(a) for a in inputs), tf.constant(targets, dtype=tf.int64)))
+    placeholders, target_ph, fetch, session = _cached(
+        _GRAPH, model, key, lambda: _build_scores_graph(model, specs, output_index, kind))
+    feed = {ph: a for ph, a in zip(placeholders, inputs)}
+    feed[target_ph] = targets
+    return session.run(fetch, feed_dict=feed)
 
 
 def _cached(store: "weakref.WeakKeyDictionary[Any, Dict[Any, Any]]", model: Any, key: Any, build: Any) -> Any:
@@ -110,19 +145,40 @@ def _cached(store: "weakref.WeakKeyDictionary[Any, Dict[Any, Any]]", model: Any,
 
 def _build_eager(model: Any, layer: Any, specs: Any, output_index: int, logits: bool) -> Any:
     model_ref, layer_ref = weakref.ref(model), weakref.ref(layer)
-    signature = (
-        tuple(tf.TensorSpec((None,) + shape, dtype) for shape, dtype in specs),
-        tf.TensorSpec((None,), tf.int64),
-    )
 
     def gradcam_terms(xs: Tuple[tf.Tensor, ...], targets: tf.Tensor) -> Tuple[tf.Tensor, ...]:
         return _trace(model_ref(), layer_ref(), list(xs), targets, output_index, logits)
 
+    return _concrete(gradcam_terms, specs)
+
+
+def _build_scores_eager(model: Any, specs: Any, output_index: int, kind: str) -> Any:
+    model_ref = weakref.ref(model)
+
+    def gradcam_scores(xs: Tuple[tf.Tensor, ...], targets: tf.Tensor) -> tf.Tensor:
+        return _trace_scores(model_ref(), list(xs), targets, output_index, kind)
+
+    return _concrete(gradcam_scores, specs)
+
+
+def _concrete(body: Any, specs: Any) -> Any:
+    signature = (
+        tuple(tf.TensorSpec((None,) + shape, dtype) for shape, dtype in specs),
+        tf.TensorSpec((None,), tf.int64),
+    )
     # Traced here, once; calling the concrete function skips tf.function's per-call dispatch.
-    return tf.function(gradcam_terms, input_signature=signature, autograph=False).get_concrete_function()
+    return tf.function(body, input_signature=signature, autograph=False).get_concrete_function()
 
 
 def _build_graph(model: Any, layer: Any, specs: Any, output_index: int, logits: bool) -> Any:
+    return _in_session(model, specs, lambda xs, targets: _trace(model, layer, xs, targets, output_index, logits))
+
+
+def _build_scores_graph(model: Any, specs: Any, output_index: int, kind: str) -> Any:
+    return _in_session(model, specs, lambda xs, targets: _trace_scores(model, xs, targets, output_index, kind))
+
+
+def _in_session(model: Any, specs: Any, trace: Any) -> Any:
     session = _compat.v1_session(model)
     with session.graph.as_default():
         placeholders = [
@@ -130,7 +186,7 @@ def _build_graph(model: Any, layer: Any, specs: Any, output_index: int, logits: 
             for shape, dtype in specs
         ]
         target_ph = tf.compat.v1.placeholder(tf.int64, (None,), name="eli5_compat_targets")
-        fetches = _trace(model, layer, placeholders, target_ph, output_index, logits)
+        fetches = trace(placeholders, target_ph)
     return placeholders, target_ph, fetches, session
 
 
@@ -169,9 +225,26 @@ def _trace(
     if grads is None:
         raise ValueError(_NO_GRADIENT + " ys: {}. xs: {}. grads: {}".format(scores, [activation], grads))
     rank = len(activation.shape)
-    grads = tf.math.l2_normalize(grads, axis=list(range(1, rank)))
+    # tf.math.l2_normalize's own computation, spelled out to keep the norm (CAM methods that are
+    # not scale-invariant in the gradients, such as Grad-CAM++, need the raw gradients).
+    square_sum = tf.reduce_sum(tf.square(grads), axis=list(range(1, rank)), keepdims=True)
+    inverse_norm = tf.math.rsqrt(tf.maximum(square_sum, 1e-12))
+    grads = tf.multiply(grads, inverse_norm)
     weights = tf.reduce_mean(grads, axis=list(range(1, rank - 1)))
-    return activation, grads, weights, chosen, scores
+    norms = tf.reshape(1.0 / inverse_norm, [-1])
+    return activation, grads, weights, chosen, scores, norms
+
+
+def _trace_scores(model: Any, xs: List[tf.Tensor], targets: tf.Tensor, output_index: int, kind: str) -> tf.Tensor:
+    """Build the forward-only scoring graph (called while tracing)."""
+    outputs = model(xs[0] if len(xs) == 1 else xs, training=False)
+    scores_of_all = _pick_output(outputs, output_index)
+    if kind == "logits":
+        scores_of_all = _logits_before_softmax(scores_of_all)
+    elif kind == "probability" and _last_op(scores_of_all).type not in ("Softmax", "Sigmoid"):
+        scores_of_all = tf.nn.softmax(scores_of_all, axis=-1)
+    chosen = tf.where(targets < 0, tf.argmax(scores_of_all, axis=-1, output_type=tf.int64), targets)
+    return tf.gather(scores_of_all, chosen, batch_dims=1)
 
 
 def _watch(tape: tf.GradientTape, value: Any) -> None:
@@ -219,14 +292,18 @@ def _pick_output(outputs: Any, index: int) -> tf.Tensor:
     return chosen
 
 
-def _logits_before_softmax(probabilities: tf.Tensor) -> tf.Tensor:
-    tensor = probabilities
+def _last_op(tensor: tf.Tensor) -> Any:
     while tensor.op.type in _PASS_THROUGH_OPS:
         tensor = tensor.op.inputs[0]
-    if tensor.op.type != "Softmax":
+    return tensor.op
+
+
+def _logits_before_softmax(probabilities: tf.Tensor) -> tf.Tensor:
+    op = _last_op(probabilities)
+    if op.type != "Softmax":
         raise ValueError(
             "logits=True needs an output computed by a softmax activation, but this output "
             "comes from a {!r} operation. Leave logits=False for models that already output "
-            "logits or use another activation.".format(tensor.op.type)
+            "logits or use another activation.".format(op.type)
         )
-    return tensor.op.inputs[0]
+    return op.inputs[0]

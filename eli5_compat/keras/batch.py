@@ -10,9 +10,9 @@ import numpy as np
 from ..base import Deferred, Explanation
 from . import _inputs, _model
 from ._engine import compute_terms
+from ._methods import MethodChoice, choose_method, method_heatmaps
 from .explain_prediction import (LayerSpec, OutputSpec, _maybe_image, choose_layer,
                                  explain_prediction_keras_not_supported, image_explanation)
-from .gradcam import gradcam_maps
 
 Targets = Union[None, int, Sequence[int], np.ndarray]
 
@@ -27,6 +27,8 @@ def explain_predictions(
     output: OutputSpec = None,
     logits: bool = False,
     progress: bool = True,
+    method: str = "gradcam",
+    max_channels: Optional[int] = None,
 ) -> List[Explanation]:
     """Explain every image in ``docs``; one Explanation per image, as ``explain_prediction`` gives.
 
@@ -34,10 +36,12 @@ def explain_predictions(
     multi-input model), or an iterable of such batches (a ``tf.data.Dataset`` too; ``(x, y)``
     elements use ``x``). ``targets``: None (each image's top class), one class for all, or
     one class per image. ``batch_size`` applies to arrays; iterables keep their batches.
-    ``progress`` shows a progress bar when a run takes more than two seconds.
+    ``progress`` shows a progress bar when a run takes more than two seconds. ``method`` and
+    ``max_channels``: as for ``explain_prediction`` (Score-CAM's masked images also go through
+    the model ``batch_size`` at a time).
     """
-    return list(iter_explanations(model, docs, targets, layer, batch_size,
-                                  output=output, logits=logits, progress=progress))
+    return list(iter_explanations(model, docs, targets, layer, batch_size, output=output, logits=logits,
+                                  progress=progress, method=method, max_channels=max_channels))
 
 
 def iter_explanations(
@@ -50,6 +54,8 @@ def iter_explanations(
     output: OutputSpec = None,
     logits: bool = False,
     progress: bool = True,
+    method: str = "gradcam",
+    max_channels: Optional[int] = None,
 ) -> Iterator[Explanation]:
     """Like :func:`explain_predictions`, but yields explanations one by one.
 
@@ -58,24 +64,27 @@ def iter_explanations(
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError("batch_size must be a positive int, got: {!r}".format(batch_size))
+    choice = choose_method(method, max_channels, batch_size)
     index = _model.output_index(model, output)
     total = _count(model, docs)
     per_image = _TargetSource(targets, total)
     if total is None and (not isinstance(docs, Iterable) or isinstance(docs, (str, bytes))):
         raise TypeError("docs must be a numpy array of images or an iterable of batches, got: {}".format(
             type(docs).__name__))
-    return _stream(model, _batches(model, docs, batch_size), per_image, layer, index, logits, total, progress)
+    return _stream(model, _batches(model, docs, batch_size), per_image, layer, index, logits, total, progress,
+                   choice)
 
 
 def _stream(model: Any, batches: Iterator[List[np.ndarray]], per_image: "_TargetSource", layer: LayerSpec,
-            index: int, logits: bool, total: Optional[int], progress: bool) -> Iterator[Explanation]:
+            index: int, logits: bool, total: Optional[int], progress: bool,
+            choice: MethodChoice) -> Iterator[Explanation]:
     plan = None
-    bar = _progress_bar(total, progress)
+    bar = _progress_bar(total, progress, choice.label)
     try:
         for parts in batches:
             count = len(parts[0])
             if plan is None:
-                plan = _Plan(model, parts, layer, index)
+                plan = _Plan(model, parts, layer, index, choice)
             chosen = np.array([per_image.next(plan.n_classes) for _ in range(count)], dtype=np.int64)
             yield from plan.explain(parts, chosen, logits)
             bar.update(count)
@@ -87,8 +96,9 @@ def _stream(model: Any, batches: Iterator[List[np.ndarray]], per_image: "_Target
 class _Plan:
     """What stays the same for every batch: the layer, the output, the image input."""
 
-    def __init__(self, model: Any, parts: List[np.ndarray], layer: LayerSpec, index: int) -> None:
-        self.model, self.index = model, index
+    def __init__(self, model: Any, parts: List[np.ndarray], layer: LayerSpec, index: int,
+                 choice: MethodChoice) -> None:
+        self.model, self.index, self.choice = model, index, choice
         first = [p[:1] for p in parts]
         self.is_image = _maybe_image(model, first if len(first) > 1 else first[0])
         self.which = _inputs.image_index(parts)
@@ -118,10 +128,11 @@ class _Plan:
         # it has the doc's dtype (one copy of the batch fewer).
         own = arrays[self.which] if arrays[self.which].dtype == parts[self.which].dtype else None
         images = _BatchImages(parts[self.which] if own is None else own, self.model, copy=own is None)
-        heatmaps = gradcam_maps(terms.weights, terms.activations)
+        heatmaps = method_heatmaps(self.model, self.choice, terms, arrays, self.which, self.index)
         for i in range(count):
             image = Deferred(lambda i=i: images.get(i))
-            yield image_explanation(self.model, image, terms.targets[i], terms.scores[i], heatmaps[i])
+            yield image_explanation(self.model, image, terms.targets[i], terms.scores[i], heatmaps[i],
+                                    self.choice.label)
 
 
 class _BatchImages:
@@ -223,11 +234,11 @@ class _NoBar:
         pass
 
 
-def _progress_bar(total: Optional[int], show: bool) -> Any:
+def _progress_bar(total: Optional[int], show: bool, label: str = "Grad-CAM") -> Any:
     if not show:
         return _NoBar()
     try:
         from tqdm.auto import tqdm
     except ImportError:
         return _NoBar()
-    return tqdm(total=total, unit="image", desc="Grad-CAM", delay=2.0, leave=False)
+    return tqdm(total=total, unit="image", desc=label, delay=2.0, leave=False)

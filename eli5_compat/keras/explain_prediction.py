@@ -9,7 +9,8 @@ from PIL import Image
 from ..base import Explanation, TargetExplanation
 from ..explain import explain_prediction
 from . import _compat, _inputs, _layers, _model
-from .gradcam import _first_terms, gradcam
+from ._methods import MethodChoice, choose_method, method_heatmaps
+from .gradcam import batch_terms
 
 __all__ = [
     "explain_prediction",
@@ -38,6 +39,9 @@ def explain_prediction_keras(
     *,
     output: OutputSpec = None,
     logits: bool = False,
+    method: str = "gradcam",
+    max_channels: Optional[int] = None,
+    batch_size: int = 32,
 ) -> Explanation:
     """Explain a Keras image classifier's prediction on ``doc`` with Grad-CAM.
 
@@ -47,14 +51,17 @@ def explain_prediction_keras(
     layer inside a nested model), an index or a layer instance. ``image``: the PIL image
     to overlay (made from ``doc`` when omitted). ``output``: which output of a
     multi-output model. ``logits``: explain the pre-softmax score of a softmax output.
+    ``method``: the CAM method, ``"gradcam"`` (default, eli5 0.11's output), ``"gradcam++"``,
+    ``"layercam"``, ``"hirescam"``, ``"xgradcam"``, ``"scorecam"`` or ``"eigencam"`` (see
+    :mod:`eli5_compat.cam`); Score-CAM scores the masked images ``batch_size`` at a time and,
+    with ``max_channels``, only that many channels (Faster Score-CAM).
 
     A model or doc that does not look like an image classifier gives an Explanation
     whose ``error`` says so.
     """
+    choice = choose_method(method, max_channels, batch_size)
     if image is not None or _maybe_image(model, doc):
-        return explain_prediction_keras_image(
-            model, doc, image=image, targets=targets, layer=layer, output=output, logits=logits
-        )
+        return _explain_image(model, doc, image, targets, layer, output, logits, choice)
     return explain_prediction_keras_not_supported(model, doc)
 
 
@@ -76,8 +83,17 @@ def explain_prediction_keras_image(
     *,
     output: OutputSpec = None,
     logits: bool = False,
+    method: str = "gradcam",
+    max_channels: Optional[int] = None,
+    batch_size: int = 32,
 ) -> Explanation:
-    """Grad-CAM explanation of an image model; see :func:`explain_prediction_keras`."""
+    """Grad-CAM (or ``method``) explanation of an image model; see :func:`explain_prediction_keras`."""
+    choice = choose_method(method, max_channels, batch_size)
+    return _explain_image(model, doc, image, targets, layer, output, logits, choice)
+
+
+def _explain_image(model: Any, doc: Any, image: Optional[Image.Image], targets: Optional[List[int]],
+                   layer: LayerSpec, output: OutputSpec, logits: bool, choice: MethodChoice) -> Explanation:
     parts = _inputs.split_doc(model, doc)
     _inputs.require_arrays(parts)
     which = _inputs.image_index(parts)
@@ -87,10 +103,9 @@ def explain_prediction_keras_image(
     for i, part in enumerate(parts):
         _inputs.validate_single(model, part, shapes[i] if shapes else None)
     activation_layer = choose_layer(model, parts, which, layer)
-    weights, activations, _, predicted_idx, predicted_val = _first_terms(
-        model, parts, targets, activation_layer, output, logits
-    )
-    return image_explanation(model, image, predicted_idx, predicted_val, gradcam(weights, activations))
+    terms, arrays, index = batch_terms(model, parts, targets, activation_layer, output, logits)
+    heatmaps = method_heatmaps(model, choice, terms, arrays, which, index)
+    return image_explanation(model, image, terms.targets[0], terms.scores[0], heatmaps[0], choice.label)
 
 
 def choose_layer(model: Any, parts: List[np.ndarray], which: int, layer: LayerSpec) -> Any:
@@ -103,13 +118,13 @@ def choose_layer(model: Any, parts: List[np.ndarray], which: int, layer: LayerSp
 
 
 def image_explanation(model: Any, image: Any, target: np.int64, score: np.float32,
-                      heatmap: np.ndarray) -> Explanation:
-    """The Explanation eli5 0.11 returned for one explained image."""
+                      heatmap: np.ndarray, method: str = "Grad-CAM") -> Explanation:
+    """The Explanation eli5 0.11 returned for one explained image (``method``: the CAM method's label)."""
     return Explanation(
         model.name,
-        description=DESCRIPTION_KERAS,
+        description=DESCRIPTION_KERAS.replace("Grad-CAM", method, 1),
         error="",
-        method="Grad-CAM",
+        method=method,
         image=image,
         targets=[TargetExplanation(target, score=score, heatmap=heatmap)],
         is_regression=False,

@@ -5,11 +5,9 @@ from typing import Any, List, Optional, Tuple, Union
 
 import numpy as np
 
+from ..cam._template import channel_weighted_sum, normalise_maps
 from . import _compat, _inputs, _model
-from ._engine import compute_terms
-
-_EPSILON = 1e-7  # Keras' epsilon, which eli5 0.11 added to the map's maximum
-_CHUNK_VALUES = 1 << 18  # activations per float64 product in gradcam_maps (2 MB)
+from ._engine import GradcamTerms, compute_terms
 
 
 def gradcam(weights: np.ndarray, activations: np.ndarray) -> np.ndarray:
@@ -30,22 +28,7 @@ def gradcam(weights: np.ndarray, activations: np.ndarray) -> np.ndarray:
 
 def gradcam_maps(weights: np.ndarray, activations: np.ndarray) -> np.ndarray:
     """:func:`gradcam` for a batch: weights (N, C), activations (N, ..., C) -> maps (N, ...)."""
-    count, channels = weights.shape
-    # float64 products (eli5 0.11 multiplied in float32 and summed in float64; the difference is
-    # about 1e-7), a few images at a time: one whole-batch product of 256 MobileNetV2 maps spent
-    # most of its time allocating a 128 MB float64 temporary, one product per image costs a
-    # Python round trip per image on small maps.
-    flat = activations.reshape(count, -1, channels)
-    weights64 = weights.astype(np.float64)[:, :, np.newaxis]
-    step = max(1, _CHUNK_VALUES // max(1, flat[0].size))
-    lmaps = np.empty(flat.shape[:2], dtype=np.float64)
-    for start in range(0, count, step):
-        stop = start + step
-        np.matmul(flat[start:stop].astype(np.float64), weights64[start:stop], out=lmaps[start:stop, :, np.newaxis])
-    lmaps = lmaps.reshape(activations.shape[:-1])
-    lmaps = np.maximum(lmaps, 0)
-    spatial = tuple(range(1, lmaps.ndim))
-    return lmaps / (np.max(lmaps, axis=spatial, keepdims=True) + _EPSILON)
+    return normalise_maps(channel_weighted_sum(weights, activations))
 
 
 def gradcam_backend(
@@ -67,13 +50,16 @@ def gradcam_backend(
     Returns ``(weights, activations, gradients, predicted_idx, predicted_val)`` for the
     first sample: float32 arrays, ``numpy.int64`` and ``numpy.float32``.
     """
-    return _first_terms(model, _inputs.split_doc(model, doc), targets, activation_layer, output, logits)
+    parts = _inputs.split_doc(model, doc)
+    terms, _, _ = batch_terms(model, parts, targets, activation_layer, output, logits)
+    # Writable copies of the first sample's arrays, as eli5 0.11 returned them.
+    return (np.array(terms.weights[0]), np.array(terms.activations[0]), np.array(terms.gradients[0]),
+            terms.targets[0], terms.scores[0])
 
 
-def _first_terms(model: Any, parts: List[Any], targets: Optional[List[int]], activation_layer: Any,
-                 output: Union[None, int, str], logits: bool
-                 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.int64, np.float32]:
-    """:func:`gradcam_backend` for a doc already split into per-input parts."""
+def batch_terms(model: Any, parts: List[Any], targets: Optional[List[int]], activation_layer: Any,
+                output: Union[None, int, str], logits: bool) -> Tuple[GradcamTerms, List[np.ndarray], int]:
+    """The core's terms for a doc split into per-input parts, the model's arrays and the output index."""
     index = _model.output_index(model, output)
     n_classes = _model.output_shape(model, index, _model.specs_of(model, parts))[-1]
     target = _model.target_index(targets, n_classes)
@@ -85,6 +71,4 @@ def _first_terms(model: Any, parts: List[Any], targets: Optional[List[int]], act
     arrays = _inputs.as_model_arrays(model, parts)
     batch = len(arrays[0])
     terms = compute_terms(model, activation_layer, arrays, np.full(batch, target, np.int64), index, logits)
-    # Writable copies of the first sample's arrays, as eli5 0.11 returned them.
-    return (np.array(terms.weights[0]), np.array(terms.activations[0]), np.array(terms.gradients[0]),
-            terms.targets[0], terms.scores[0])
+    return terms, arrays, index

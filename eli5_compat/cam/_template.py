@@ -1,0 +1,95 @@
+"""The template every CAM method fills in: one extension point, :meth:`CamMethod.raw_maps`.
+
+A method receives one batch's terms from the compiled core (activations, gradients, targets,
+scores) and a scorer for extra forward passes, and returns unnormalised maps. The template
+then normalises them like eli5 0.11's Grad-CAM: ReLU, then division by ``max + 1e-7``.
+Everything here is NumPy, so the methods work with whatever backend produced the terms.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, List, Optional
+
+import numpy as np
+
+EPSILON = 1e-7  # Keras' epsilon, which eli5 0.11 added to the map's maximum
+_CHUNK_VALUES = 1 << 18  # activations per float64 product in channel_weighted_sum (2 MB)
+
+# Scores of a batch of model inputs for the given target classes: (inputs, targets) -> (N,).
+Scorer = Callable[[List[np.ndarray], np.ndarray], np.ndarray]
+
+
+@dataclass
+class CamBatch:
+    """What a method may use for a batch of N images (arrays may be read-only)."""
+
+    activations: np.ndarray  # (N, *spatial, C) float32
+    gradients: np.ndarray  # (N, *spatial, C), L2-normalised per image
+    gradient_norms: np.ndarray  # (N,): raw gradients = gradients * norm
+    weights: np.ndarray  # (N, C): Grad-CAM's weights, the spatial mean of the gradients
+    targets: np.ndarray  # (N,) int64: the explained classes (never -1)
+    inputs: List[np.ndarray]  # the model's input arrays, in its input order
+    image_index: int  # which of ``inputs`` is the image
+    probabilities: Scorer  # class probabilities of perturbed inputs, for gradient-free methods
+    max_channels: Optional[int] = None
+    batch_size: int = 32
+
+    def raw_gradients(self) -> np.ndarray:
+        """The gradients of the explained score, unnormalised, as float64."""
+        shape = (-1,) + (1,) * (self.gradients.ndim - 1)
+        return self.gradients.astype(np.float64) * self.gradient_norms.astype(np.float64).reshape(shape)
+
+
+class CamMethod:
+    """A class activation map method: subclasses set ``name`` and ``label`` and implement
+    :meth:`raw_maps`."""
+
+    name: ClassVar[str]  # what users pass as method=
+    label: ClassVar[str]  # what Explanation.method says
+
+    def raw_maps(self, batch: CamBatch) -> np.ndarray:
+        """The unnormalised maps, (N, *spatial), before ReLU."""
+        raise NotImplementedError
+
+    def heatmaps(self, batch: CamBatch) -> np.ndarray:
+        """The normalised heatmaps: ReLU, then divided by ``max + 1e-7`` per image (float64)."""
+        return normalise_maps(self.raw_maps(batch))
+
+
+def normalise_maps(lmaps: np.ndarray) -> np.ndarray:
+    """ReLU, then each map divided by its maximum plus 1e-7, so that values lie in [0, 1)."""
+    lmaps = np.maximum(np.asarray(lmaps, dtype=np.float64), 0)
+    spatial = tuple(range(1, lmaps.ndim))
+    return lmaps / (np.max(lmaps, axis=spatial, keepdims=True) + EPSILON)
+
+
+def channel_weighted_sum(weights: np.ndarray, activations: np.ndarray) -> np.ndarray:
+    """sum_c weights[n, c] * activations[n, ..., c] in float64: (N, C), (N, ..., C) -> (N, ...)."""
+    count, channels = weights.shape
+    # float64 products (eli5 0.11 multiplied in float32 and summed in float64; the difference is
+    # about 1e-7), a few images at a time: one whole-batch product of 256 MobileNetV2 maps spent
+    # most of its time allocating a 128 MB float64 temporary, one product per image costs a
+    # Python round trip per image on small maps.
+    flat = activations.reshape(count, -1, channels)
+    weights64 = np.asarray(weights).astype(np.float64)[:, :, np.newaxis]
+    step = max(1, _CHUNK_VALUES // max(1, flat[0].size))
+    lmaps = np.empty(flat.shape[:2], dtype=np.float64)
+    for start in range(0, count, step):
+        stop = start + step
+        np.matmul(flat[start:stop].astype(np.float64), weights64[start:stop], out=lmaps[start:stop, :, np.newaxis])
+    return lmaps.reshape(activations.shape[:-1])
+
+
+def spatial_sum(values: np.ndarray) -> np.ndarray:
+    """Sum over the spatial axes of (N, *spatial, C): -> (N, C)."""
+    return values.sum(axis=tuple(range(1, values.ndim - 1)))
+
+
+def positive_int(name: str, value: Any, allow_none: bool = False) -> Optional[int]:
+    """``value`` checked to be a positive int (or None when allowed)."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError("{} must be a positive int{}, got: {!r}".format(
+            name, " or None" if allow_none else "", value))
+    return int(value)

@@ -1,0 +1,22 @@
+"""Layer-CAM.
+
+Jiang et al., "LayerCAM: Exploring Hierarchical Class Activation Maps for Localization",
+IEEE Transactions on Image Processing 30, 2021, https://doi.org/10.1109/TIP.2021.3089943.
+
+Each activation is weighted by its own positive gradient: map = ReLU(sum_c ReLU(g_c) * A_c),
+element-wise over the spatial positions.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._template import CamBatch, CamMethod
+
+
+class LayerCam(CamMethod):
+    name = "layercam"
+    label = "Layer-CAM"
+
+    def raw_maps(self, batch: CamBatch) -> np.ndarray:
+        grads = np.maximum(batch.gradients.astype(np.float64), 0.0)
+        return np.einsum("n...c,n...c->n...", grads, batch.activations.astype(np.float64))
