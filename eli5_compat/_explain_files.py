@@ -1,4 +1,4 @@
-"""``eli5-compat explain``: Grad-CAM overlays for image files, from a saved Keras model."""
+"""``eli5-compat explain``: Grad-CAM (or another CAM method's) overlays for image files, from a saved Keras model."""
 from __future__ import annotations
 
 import csv
@@ -55,6 +55,7 @@ class ImageResult:
     peak_row: Optional[float] = None
     peak_col: Optional[float] = None
     error: Optional[str] = None
+    method: Optional[str] = None
 
 
 def load_model(path: Path) -> Any:
@@ -200,7 +201,8 @@ def run(args: Any) -> int:
             plans = [(rank + 1, order[:, rank]) for rank in range(order.shape[1])]
         for rank, targets in plans:
             explained = explain_predictions(model, docs, targets=targets.astype(int), layer=layer,
-                                            batch_size=args.batch_size, progress=not args.quiet)
+                                            batch_size=args.batch_size, progress=not args.quiet,
+                                            method=args.method, max_channels=args.max_channels)
             for (path, image, _), expl in zip(good, explained):
                 name = "{}{}.png".format(path.stem, "" if rank is None or args.top == 1 else ".top{}".format(rank))
                 shown = Explanation(expl.estimator, image=image, targets=expl.targets)
@@ -208,7 +210,7 @@ def run(args: Any) -> int:
                                 alpha_limit=args.alpha_limit).save(args.out / name)
                 target = expl.targets[0]
                 rows.append(ImageResult(str(path), int(target.target), float(target.score), rank, layer.name,
-                                        str(args.out / name), **heatmap_stats(target.heatmap)))
+                                        str(args.out / name), **heatmap_stats(target.heatmap), method=args.method))
     write_results(args.out, rows)
     failed = sum(1 for r in rows if r.error)
     print("explained {} image(s), {} failed; overlays and results.json/results.csv in {}".format(

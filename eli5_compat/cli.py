@@ -76,22 +76,24 @@ _EXPLAIN_EXAMPLES = """examples:
   eli5-compat explain model.h5 cat.jpg dog.png -o out --preprocess symmetric --top 3
   eli5-compat explain model.keras digits/ -o out --preprocess unit --layer conv2d_1 --colormap jet
   eli5-compat explain savedmodel_dir/ img.png -o out --target 7 --alpha-limit 0.9 --resampling nearest
+  eli5-compat explain model.keras photos/ -o out --method scorecam --max-channels 64
 
 preprocessing (--preprocess):
 {}
 
 outputs: one overlay PNG per image (NAME.png, or NAME.topK.png with --top K > 1) over the original
 picture, and results.json / results.csv with file, target, score, rank, layer, overlay, heatmap
-min/max/mean and peak (row, col in heatmap cells), and error.
+min/max/mean and peak (row, col in heatmap cells), error and method.
 exit codes: 0 every image explained; 1 some images failed (reported, skipped); 2 no model."""
 
 
 def _add_explain(commands) -> None:
     from ._explain_files import PREPROCESSING
+    from .cam import METHOD_NAMES
 
     described = "\n".join("  {:<10} {}".format(name, text) for name, (_, text, _) in PREPROCESSING.items())
     explain = commands.add_parser(
-        "explain", help="Grad-CAM overlays for image files from a saved Keras model",
+        "explain", help="Grad-CAM (or other CAM method) overlays for image files from a saved Keras model",
         description="Load a .keras/.h5 model (or a SavedModel folder, with tf-keras), read images with "
                     "Pillow, resize them to the model's input, explain them in batches and write overlays.",
         epilog=_EXPLAIN_EXAMPLES.format(described), formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -109,7 +111,12 @@ def _add_explain(commands) -> None:
     explain.add_argument("--resampling", default="lanczos",
                          choices=["nearest", "box", "bilinear", "hamming", "bicubic", "lanczos"],
                          help="filter used to enlarge the heatmap (default lanczos)")
-    explain.add_argument("--batch-size", type=int, default=32, help="images per batch (default 32)")
+    explain.add_argument("--method", choices=METHOD_NAMES, default="gradcam", type=str.lower,
+                         help="CAM method (default gradcam; see the README's 'CAM methods')")
+    explain.add_argument("--max-channels", type=int, metavar="N",
+                         help="scorecam only: score the N channels with the most spatial variation (Faster Score-CAM)")
+    explain.add_argument("--batch-size", type=int, default=32,
+                         help="images per batch, and masked images per forward pass for scorecam (default 32)")
     explain.add_argument("--no-resize", action="store_true", help="fail images of another size instead of resizing")
     explain.add_argument("--convert", action="store_true",
                          help="convert grayscale/colour images to the model's channels instead of failing them")
@@ -128,6 +135,8 @@ def _explain(args: argparse.Namespace) -> int:
         raise SystemExit("eli5-compat explain: {}".format(exc))
     if args.top < 1:
         raise SystemExit("eli5-compat explain: --top must be at least 1")
+    if args.max_channels is not None and (args.method != "scorecam" or args.max_channels < 1):
+        raise SystemExit("eli5-compat explain: --max-channels takes a positive number and needs --method scorecam")
     return run(args)
 
 

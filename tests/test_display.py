@@ -49,3 +49,31 @@ def test_grid_of_original_heatmap_overlay(explanation):
     np.testing.assert_array_equal(np.asarray(overlay), np.asarray(eli5.format_as_image(explanation, alpha_limit=0.9)))
     with pytest.raises(ValueError, match="no image or no target"):
         eli5.plot_explanations([Explanation("m", error="x")])
+
+
+@pytest.fixture(scope="module")
+def by_method(keras):
+    model = keras.Sequential([keras.Input((10, 10, 3)), keras.layers.Conv2D(4, 3, activation="relu", name="c"),
+                              keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")], name="methods")
+    images = np.random.default_rng(1).random((2, 10, 10, 3)).astype("float32")
+    return {eli5.explain_prediction(model, images[:1], method=m).method:
+            eli5.explain_predictions(model, images, method=m, progress=False) for m in ("gradcam", "layercam", "eigencam")}
+
+
+def test_grid_of_methods_side_by_side(by_method):
+    figure = eli5.plot_explanations(by_method)
+    axes = figure.get_axes()
+    assert [ax.get_title() for ax in axes[:4]] == ["original", "Grad-CAM", "Layer-CAM", "Eigen-CAM"]
+    assert len(axes) == 8, "two images (rows) by the original and three methods (columns)"
+    second_row_eigen = np.asarray(axes[7].get_images()[0].get_array())
+    np.testing.assert_array_equal(second_row_eigen, np.asarray(eli5.format_as_image(by_method["Eigen-CAM"][1])))
+    target = by_method["Grad-CAM"][1].targets[0]
+    assert axes[4].get_ylabel() == "target {}, score {:.3g}".format(target.target, float(target.score))
+
+
+def test_grid_of_methods_needs_one_explanation_per_image_for_each(by_method):
+    uneven = {"Grad-CAM": by_method["Grad-CAM"], "Layer-CAM": by_method["Layer-CAM"][:1]}
+    with pytest.raises(ValueError, match=r"one explanation per image; got \[2, 1\]"):
+        eli5.plot_explanations(uneven)
+    with pytest.raises(ValueError, match="row_titles has 1 entries for 2 rows"):
+        eli5.plot_explanations(by_method, row_titles=["only one"])

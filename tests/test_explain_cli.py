@@ -89,3 +89,20 @@ def test_missing_model_and_bad_options(saved, tmp_path):
                  str(tmp_path / "n"), "--no-resize", "--quiet"]) == 1
     error = json.loads((tmp_path / "n" / "results.json").read_text())[0]["error"]
     assert error == "the image is 30x40 but the model expects 16x16 (drop --no-resize to resize it)"
+
+
+def test_method_option_gives_the_api_s_heatmaps(saved, tmp_path):
+    model, folder = saved
+    from eli5_compat.cli import main
+
+    out = tmp_path / "scorecam"
+    assert main(["explain", str(folder / "model.keras"), str(folder / "images" / "rgb0.png"), str(folder / "images" / "rgb2.png"),
+                 "-o", str(out), "--method", "ScoreCAM", "--max-channels", "3", "--batch-size", "2", "--quiet"]) == 0
+    rows = {os.path.basename(r["file"]): r for r in json.loads((out / "results.json").read_text())}
+    pixels = np.asarray(Image.open(folder / "images" / "rgb2.png"), dtype=np.float32)[np.newaxis] / 255.0
+    expl = eli5.explain_prediction(model, pixels, method="scorecam", max_channels=3)
+    assert expl.method == "Score-CAM" and rows["rgb2.png"]["method"] == "scorecam"
+    assert rows["rgb2.png"]["heatmap_mean"] == pytest.approx(float(expl.targets[0].heatmap.mean()), abs=1e-6)
+    with pytest.raises(SystemExit, match="--max-channels takes a positive number and needs --method scorecam"):
+        main(["explain", str(folder / "model.keras"), str(folder / "images"), "-o", str(tmp_path / "x"),
+              "--method", "layercam", "--max-channels", "3"])
