@@ -3,10 +3,13 @@
     python examples/make_gallery.py --out docs/gallery
 
 1. Fashion-MNIST: trains the tutorial's CNN (examples/fashion_mnist_gradcam.py) and writes
-   Grad-CAM overlays of test images, plus an original/heatmap/overlay grid.
+   Grad-CAM overlays of test images, an original/heatmap/overlay grid, a methods-by-images
+   figure of every CAM method, and the faithfulness metrics of every method on 200 test
+   images (metrics.md: eli5_compat.metrics.compare_methods).
 2. A real photo: scikit-learn ships two photos (china.jpg, a temple; flower.jpg). A small
    fully convolutional CNN learns to tell patches of one from the other; Grad-CAM of the class
-   "flower" on a side-by-side composite of both photos should light up the flower half.
+   "flower" on a side-by-side composite of both photos should light up the flower half
+   (and a one-row figure shows every CAM method on it).
 Needs scikit-learn (for the photos); Fashion-MNIST comes from examples/fashion_mnist_data.py
 (the full dataset; the gallery is not meant to be made from the shipped sample).
 """
@@ -24,6 +27,8 @@ from PIL import Image  # noqa: E402
 from tensorflow import keras  # noqa: E402
 
 import eli5_compat as eli5  # noqa: E402
+from eli5_compat.cam import METHOD_NAMES  # noqa: E402
+from eli5_compat.metrics import compare_methods  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fashion_mnist_data import load_fashion_mnist  # noqa: E402
@@ -49,6 +54,21 @@ def fashion_gallery(out: Path, epochs: int) -> None:
     titles = ["{}: {} ({:.2f})".format(CLASS_LABELS[y_test[i]], CLASS_LABELS[e.targets[0].target],
                                        float(e.targets[0].score)) for i, e in zip(picks[:3], explanations[:3])]
     eli5.plot_explanations(explanations[:3], row_titles=titles).savefig(out / "fashion_grid.png", dpi=80)
+    methods_figure(model, x_test[picks[:4]], [CLASS_LABELS[y_test[i]] for i in picks[:4]], out / "fashion_methods.png")
+    table = compare_methods(model, x_test[:200], targets=y_test[:200])
+    (out / "metrics.md").write_text(table.to_markdown() + "\n", encoding="utf-8")
+    print("faithfulness of each method, tutorial CNN, 200 Fashion-MNIST test images (true classes):")
+    print(table.to_markdown())
+
+
+def methods_figure(model: keras.Model, images: np.ndarray, titles: list, path: Path, explain_kwargs: dict = None,
+                   **format_kwargs) -> None:
+    """Rows: images; columns: the original, then every CAM method's overlay."""
+    by_method = {}
+    for method in METHOD_NAMES:
+        explanations = eli5.explain_predictions(model, images, method=method, progress=False, **(explain_kwargs or {}))
+        by_method[explanations[0].method] = explanations
+    eli5.plot_explanations(by_method, row_titles=titles, **format_kwargs).savefig(path, dpi=80)
 
 
 def photo_gallery(out: Path, seed: int) -> None:
@@ -79,6 +99,8 @@ def photo_gallery(out: Path, seed: int) -> None:
     expl = eli5.explain_prediction(model, doc, targets=[1], layer="features")
     shown = eli5.base.Explanation(expl.estimator, image=Image.fromarray(composite), targets=expl.targets)
     enlarge(eli5.format_as_image(shown, alpha_limit=0.75), 3).save(out / "photo_flower_half.png")
+    methods_figure(model, doc, ["flower"], out / "photo_methods.png", dict(targets=[1], layer="features"),
+                   alpha_limit=0.75)
     heatmap = expl.targets[0].heatmap
     half = heatmap.shape[1] // 2
     print("photo: mean heatmap on the temple half {:.3f}, on the flower half {:.3f}".format(
