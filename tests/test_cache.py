@@ -57,6 +57,24 @@ def test_cache_does_not_keep_a_deleted_model_alive(keras, doc):
     assert ref() is None
 
 
+def test_every_method_reuses_grad_cam_s_compiled_trace(keras, doc):
+    from eli5_compat.cam import METHOD_NAMES
+
+    model = _model(keras, 8)  # seed 8: two of the conv's three channels are alive on doc
+    store = _engine._EAGER if not GRAPH_MODE else _engine._GRAPH
+    for method in METHOD_NAMES:
+        _heat(model, doc, method=method)
+        eli5.explain_predictions(model, np.repeat(doc, 5, axis=0), batch_size=2, method=method, progress=False)
+    kinds = sorted(key[0] if key[0] == "scores" else "terms" for key in store[model])
+    assert kinds == ["scores", "terms"], "one gradient trace for all methods, one forward trace for Score-CAM"
+    if GRAPH_MODE:
+        graph = tf.compat.v1.get_default_graph()
+        ops = len(graph.get_operations())
+        for method in METHOD_NAMES:
+            _heat(model, doc, method=method, targets=[1])
+        assert len(graph.get_operations()) == ops
+
+
 @pytest.mark.eager_only
 def test_clear_cache_after_changing_a_layer_in_place(keras, doc):
     model = _model(keras, 5)
