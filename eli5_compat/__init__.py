@@ -2,7 +2,8 @@
 
 Use it as ``import eli5_compat as eli5``. TensorFlow is imported only when a Keras
 model is explained (or ``eli5_compat.keras`` is used). ``explain_predictions`` and
-``iter_explanations`` explain many images at once. Names that eli5_compat does not
+``iter_explanations`` explain many images at once; ``method=`` picks another CAM method
+(:mod:`eli5_compat.cam`) and :mod:`eli5_compat.metrics` measures how faithful each is. Names that eli5_compat does not
 implement (``show_weights``, ``explain_weights``, ...) come from an installed ``eli5``.
 """
 from importlib import import_module

@@ -1,7 +1,7 @@
 """eli5 0.11's ``eli5.keras``: Grad-CAM for Keras image classifiers (Keras 3, tf-keras, Keras 2).
 
 Beyond eli5 0.11: :func:`explain_predictions` / :func:`iter_explanations` for many images,
-and :func:`clear_cache`.
+``method=`` for the other CAM methods (:mod:`eli5_compat.cam`), and :func:`clear_cache`.
 """
 try:
     import tensorflow as _tensorflow  # noqa: F401  (any distribution: tensorflow, tensorflow-cpu, tensorflow-macos, ...)
