@@ -1,5 +1,6 @@
-"""Bilinear resizing of maps with half-pixel centres (TensorFlow's and PIL's convention for
-upsampling), done as one small interpolation matrix per spatial axis."""
+"""Linear (bilinear for 2-D) resizing of maps with aligned corners: the first and last cells of
+the output sit on the first and last cells of the input, as in ``scipy.ndimage.zoom(order=1)``,
+which tf-keras-vis uses. Done as one small interpolation matrix per spatial axis."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -21,9 +22,10 @@ def resize_maps(maps: np.ndarray, size: Sequence[int], channels_last: bool = Fal
 
 
 def _matrix(old: int, new: int) -> np.ndarray:
-    """(new, old) weights: output i samples input coordinate (i + 0.5) * old / new - 0.5."""
-    position = np.clip((np.arange(new) + 0.5) * old / new - 0.5, 0, old - 1)
+    """(new, old) weights: output i samples input coordinate i * (old - 1) / (new - 1)."""
+    position = np.arange(new) * ((old - 1) / (new - 1) if new > 1 else 0.0)
     low = np.floor(position).astype(int)
+    low = np.minimum(low, old - 1)
     high = np.minimum(low + 1, old - 1)
     frac = position - low
     matrix = np.zeros((new, old))
