@@ -43,6 +43,7 @@ GRADIENT_METHODS = ("gradcam++", "layercam", "hirescam", "xgradcam", "eigencam")
 SCORE_VARIANTS = {"full": None, "faster": 128}
 SCORE_LAYER = "out_relu"
 SCORE_BATCH = 32
+NOTES_MARKER = "## Where the time goes"
 
 
 def interleaved(fns, rounds, warmup=1):
@@ -270,7 +271,10 @@ def report(rows, score, args):
     print("\n" + text)
     if not args.quick:
         (HERE / "results").mkdir(exist_ok=True)
-        (HERE / "results" / "cam.md").write_text(text)
+        path = HERE / "results" / "cam.md"
+        # The hand-written analysis below NOTES_MARKER (profiles of the rows that miss) is kept.
+        kept = path.read_text().split(NOTES_MARKER, 1) if path.exists() else []
+        path.write_text(text + ("\n" + NOTES_MARKER + kept[1] if len(kept) == 2 else ""))
         (HERE / "results" / "cam.json").write_text(json.dumps({"gradient": rows, "scorecam": score}, indent=1))
 
 
