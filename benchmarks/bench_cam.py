@@ -37,7 +37,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_gradcam import build_model, docs_for  # noqa: E402  (the same models and inputs)
+from bench_gradcam import build_model, docs_for, interleaved_ms  # noqa: E402  (the same models, inputs, rounds)
 
 GRADIENT_METHODS = ("gradcam++", "layercam", "hirescam", "xgradcam", "eigencam")
 SCORE_VARIANTS = {"full": None, "faster": 128}
@@ -47,17 +47,21 @@ NOTES_MARKER = "## Where the time goes"
 
 
 def interleaved(fns, rounds, warmup=1):
-    """Seconds of every call of each function, run in interleaved rounds (order reversed every
-    other round) after ``warmup`` calls of each."""
+    """Seconds of every call of each function, in bench_gradcam's interleaved rounds (order reversed
+    every other round) after ``warmup`` calls of each."""
     for _ in range(warmup):
         for fn in fns.values():
             fn()
     times = {key: [] for key in fns}
-    for round_ in range(rounds):
-        for key, fn in (list(fns.items()) if round_ % 2 == 0 else list(fns.items())[::-1]):
+
+    def timed(key, fn):
+        def call():
             start = time.perf_counter()
             fn()
             times[key].append(time.perf_counter() - start)
+        return call
+
+    interleaved_ms({key: timed(key, fn) for key, fn in fns.items()}, rounds, warmup=0)
     return times
 
 
