@@ -7,13 +7,14 @@ Everything here is NumPy, so the methods work with whatever backend produced the
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, List, Optional
+from dataclasses import dataclass, replace
+from typing import Any, Callable, ClassVar, Iterator, List, Optional
 
 import numpy as np
 
 EPSILON = 1e-7  # Keras' epsilon, which eli5 0.11 added to the map's maximum
 _CHUNK_VALUES = 1 << 18  # activations per float64 product in channel_weighted_sum (2 MB)
+_PART_VALUES = 1 << 16  # activations per sub-batch a method works on (temporaries stay in cache)
 
 # Scores of a batch of model inputs for the given target classes: (inputs, targets) -> (N,).
 Scorer = Callable[[List[np.ndarray], np.ndarray], np.ndarray]
@@ -25,7 +26,7 @@ class CamBatch:
 
     activations: np.ndarray  # (N, *spatial, C) float32
     gradients: np.ndarray  # (N, *spatial, C), L2-normalised per image
-    gradient_norms: np.ndarray  # (N,): raw gradients = gradients * norm
+    raw_gradients: np.ndarray  # (N, *spatial, C): the gradients before normalisation
     weights: np.ndarray  # (N, C): Grad-CAM's weights, the spatial mean of the gradients
     targets: np.ndarray  # (N,) int64: the explained classes (never -1)
     inputs: List[np.ndarray]  # the model's input arrays, in its input order
@@ -34,10 +35,15 @@ class CamBatch:
     max_channels: Optional[int] = None
     batch_size: int = 32
 
-    def raw_gradients(self) -> np.ndarray:
-        """The gradients of the explained score, unnormalised, as float64."""
-        shape = (-1,) + (1,) * (self.gradients.ndim - 1)
-        return self.gradients.astype(np.float64) * self.gradient_norms.astype(np.float64).reshape(shape)
+    def parts(self, values: int = _PART_VALUES) -> Iterator["CamBatch"]:
+        """The batch as consecutive sub-batches of about ``values`` activations (at least one image)."""
+        count = len(self.activations)
+        step = max(1, values // max(1, self.activations[0].size)) if count else 1
+        for start in range(0, count, step):
+            window = slice(start, start + step)
+            yield replace(self, activations=self.activations[window], gradients=self.gradients[window],
+                          raw_gradients=self.raw_gradients[window], weights=self.weights[window],
+                          targets=self.targets[window], inputs=[a[window] for a in self.inputs])
 
 
 class CamMethod:
@@ -52,8 +58,12 @@ class CamMethod:
         raise NotImplementedError
 
     def heatmaps(self, batch: CamBatch) -> np.ndarray:
-        """The normalised heatmaps: ReLU, then divided by ``max + 1e-7`` per image (float64)."""
-        return normalise_maps(self.raw_maps(batch))
+        """The normalised heatmaps: ReLU, then divided by ``max + 1e-7`` per image (float64).
+
+        The method runs on sub-batches of a few images, so that its full-size temporaries stay
+        small (allocating and paging in fresh batch-sized arrays costs more than the arithmetic).
+        """
+        return normalise_maps(np.concatenate([self.raw_maps(part) for part in batch.parts()]))
 
 
 def normalise_maps(lmaps: np.ndarray) -> np.ndarray:
@@ -80,9 +90,18 @@ def channel_weighted_sum(weights: np.ndarray, activations: np.ndarray) -> np.nda
     return lmaps.reshape(activations.shape[:-1])
 
 
-def spatial_sum(values: np.ndarray) -> np.ndarray:
-    """Sum over the spatial axes of (N, *spatial, C): -> (N, C)."""
-    return values.sum(axis=tuple(range(1, values.ndim - 1)))
+def spatial_sum(values: np.ndarray, other: Optional[np.ndarray] = None) -> np.ndarray:
+    """Sum over the spatial axes of (N, *spatial, C), of ``values * other`` if given: -> (N, C) float64."""
+    # einsum: numpy's sum over a middle axis is several times slower on these shapes.
+    shape = (len(values), -1, values.shape[-1])
+    if other is None:
+        return np.einsum("npc->nc", values.reshape(shape), dtype=np.float64)
+    return np.einsum("npc,npc->nc", values.reshape(shape), other.reshape(shape), dtype=np.float64)
+
+
+def channel_sum(values: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """sum_c values * other per position, in float64: (N, *spatial, C) twice -> (N, *spatial)."""
+    return np.einsum("n...c,n...c->n...", values, other, dtype=np.float64)
 
 
 def positive_int(name: str, value: Any, allow_none: bool = False) -> Optional[int]:

@@ -21,10 +21,18 @@ class EigenCam(CamMethod):
     label = "Eigen-CAM"
 
     def raw_maps(self, batch: CamBatch) -> np.ndarray:
-        activations = batch.activations.astype(np.float64)
+        activations = batch.activations
         count, channels = activations.shape[0], activations.shape[-1]
-        flat = activations.reshape(count, -1, channels)
-        _, _, vt = np.linalg.svd(flat, full_matrices=False)
-        projection = np.einsum("npc,nc->np", flat, vt[:, 0, :])
+        flat = activations.reshape(count, -1, channels).astype(np.float64)
+        positions = flat.shape[1]
+        # The first eigenvector of the smaller Gram matrix gives the same projection as the SVD,
+        # cheaper: O v_1 = sqrt(l_1) u_1 from O O^T, or O v_1 directly from O^T O (eigh sorts
+        # eigenvalues in ascending order).
+        if positions <= channels:
+            values, vectors = np.linalg.eigh(flat @ flat.transpose(0, 2, 1))
+            projection = vectors[:, :, -1] * np.sqrt(np.maximum(values[:, -1:], 0))
+        else:
+            _, vectors = np.linalg.eigh(flat.transpose(0, 2, 1) @ flat)
+            projection = np.einsum("npc,nc->np", flat, vectors[:, :, -1])
         signs = np.where(projection.sum(axis=1, keepdims=True) < 0, -1.0, 1.0)
         return (projection * signs).reshape(activations.shape[:-1])

@@ -10,9 +10,10 @@ exp(S), the higher derivatives are powers of g and
     w_c = sum_{ij} alpha_c^{ij} ReLU(g_c^{ij}),  map = ReLU(sum_c w_c A_c).
 
 The factor exp(S) cancels in alpha and scales every weight of an image alike, so the
-normalised map does not depend on it. Open choice, as tf-keras-vis 0.8.7 and the authors'
+normalised map does not depend on it. Where g != 0, alpha = 1 / (2 + g sum_{ab} A_c^{ab}),
+which is how it is computed. Open choice, as tf-keras-vis 0.8.7 and the authors'
 code make it: each channel's alphas are divided by their spatial sum (when it is not zero).
-Not scale-invariant in g: the raw gradients are used.
+Not scale-invariant in g: the raw gradients (before eli5's L2 normalisation) are used.
 """
 from __future__ import annotations
 
@@ -26,14 +27,14 @@ class GradCamPlusPlus(CamMethod):
     label = "Grad-CAM++"
 
     def raw_maps(self, batch: CamBatch) -> np.ndarray:
-        grads = batch.raw_gradients()
-        activations = batch.activations.astype(np.float64)
-        spatial = tuple(range(1, grads.ndim - 1))
-        second = grads ** 2
-        third = second * grads
-        denominator = 2.0 * second + third * activations.sum(axis=spatial, keepdims=True)
-        alphas = second / np.where(second == 0.0, denominator + 1.0, denominator)
-        alpha_sums = alphas.sum(axis=spatial, keepdims=True)
-        alphas = alphas / np.where(alpha_sums == 0.0, 1.0, alpha_sums)
-        weights = spatial_sum(alphas * np.maximum(grads, 0.0))
+        # Where g != 0, alpha = g^2 / (2 g^2 + g^3 sum A) = 1 / (2 + g sum A); 0 where g = 0.
+        grads = batch.raw_gradients
+        shape = (len(grads),) + (1,) * (grads.ndim - 2) + (grads.shape[-1],)
+        alphas = grads * spatial_sum(batch.activations).reshape(shape)  # float64: 2 + g sum A may near 0
+        alphas += 2
+        np.reciprocal(alphas, out=alphas)
+        np.copyto(alphas, 0, where=grads == 0)
+        alpha_sums = spatial_sum(alphas)
+        weights = spatial_sum(alphas, np.maximum(grads, 0))
+        weights /= np.where(alpha_sums == 0, 1.0, alpha_sums)
         return channel_weighted_sum(weights, batch.activations)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._template import CamBatch, CamMethod
+from ._template import CamBatch, CamMethod, channel_sum
 
 
 class HiResCam(CamMethod):
@@ -18,5 +18,4 @@ class HiResCam(CamMethod):
     label = "HiResCAM"
 
     def raw_maps(self, batch: CamBatch) -> np.ndarray:
-        return np.einsum("n...c,n...c->n...", batch.gradients.astype(np.float64),
-                         batch.activations.astype(np.float64))
+        return channel_sum(batch.gradients, batch.activations)

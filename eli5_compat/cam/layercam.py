@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._template import CamBatch, CamMethod
+from ._template import CamBatch, CamMethod, channel_sum
 
 
 class LayerCam(CamMethod):
@@ -18,5 +18,4 @@ class LayerCam(CamMethod):
     label = "Layer-CAM"
 
     def raw_maps(self, batch: CamBatch) -> np.ndarray:
-        grads = np.maximum(batch.gradients.astype(np.float64), 0.0)
-        return np.einsum("n...c,n...c->n...", grads, batch.activations.astype(np.float64))
+        return channel_sum(np.maximum(batch.gradients, 0), batch.activations)

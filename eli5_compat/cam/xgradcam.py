@@ -19,7 +19,6 @@ class XGradCam(CamMethod):
     label = "XGrad-CAM"
 
     def raw_maps(self, batch: CamBatch) -> np.ndarray:
-        activations = batch.activations.astype(np.float64)
-        weighted = spatial_sum(activations * batch.gradients.astype(np.float64))
-        weights = weighted / (spatial_sum(activations) + EPSILON)
+        weighted = spatial_sum(batch.activations, batch.gradients)
+        weights = weighted / (spatial_sum(batch.activations) + EPSILON)
         return channel_weighted_sum(weights, batch.activations)

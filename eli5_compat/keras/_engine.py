@@ -56,7 +56,7 @@ class GradcamTerms:
     weights: np.ndarray  # (N, C): spatial mean of the gradients
     targets: np.ndarray  # (N,) int64
     scores: np.ndarray  # (N,) float32
-    gradient_norms: np.ndarray  # (N,) float32: raw gradients = gradients * norm (clipped below at 1e-6)
+    raw_gradients: np.ndarray  # (N, *spatial, C): the gradients before normalisation
 
 
 def clear_cache() -> None:
@@ -100,8 +100,8 @@ def compute_terms(
         feed = {ph: a for ph, a in zip(placeholders, inputs)}
         feed[target_ph] = targets
         values = session.run(list(fetches), feed_dict=feed)
-    activations, gradients, weights, chosen, scores, norms = values
-    return GradcamTerms(activations, gradients, weights, chosen.astype(np.int64), scores, norms)
+    activations, gradients, weights, chosen, scores, raw = values
+    return GradcamTerms(activations, gradients, weights, chosen.astype(np.int64), scores, raw)
 
 
 SCORE_KINDS = ("output", "logits", "probability")
@@ -225,14 +225,10 @@ def _trace(
     if grads is None:
         raise ValueError(_NO_GRADIENT + " ys: {}. xs: {}. grads: {}".format(scores, [activation], grads))
     rank = len(activation.shape)
-    # tf.math.l2_normalize's own computation, spelled out to keep the norm (CAM methods that are
-    # not scale-invariant in the gradients, such as Grad-CAM++, need the raw gradients).
-    square_sum = tf.reduce_sum(tf.square(grads), axis=list(range(1, rank)), keepdims=True)
-    inverse_norm = tf.math.rsqrt(tf.maximum(square_sum, 1e-12))
-    grads = tf.multiply(grads, inverse_norm)
+    raw = grads  # CAM methods that are not scale-invariant in the gradients (Grad-CAM++) need these
+    grads = tf.math.l2_normalize(grads, axis=list(range(1, rank)))
     weights = tf.reduce_mean(grads, axis=list(range(1, rank - 1)))
-    norms = tf.reshape(1.0 / inverse_norm, [-1])
-    return activation, grads, weights, chosen, scores, norms
+    return activation, grads, weights, chosen, scores, raw
 
 
 def _trace_scores(model: Any, xs: List[tf.Tensor], targets: tf.Tensor, output_index: int, kind: str) -> tf.Tensor:

@@ -42,7 +42,7 @@ def method_heatmaps(model: Any, choice: MethodChoice, terms: GradcamTerms, array
         return compute_scores(model, inputs, targets, output_index, "probability")
 
     batch = CamBatch(
-        activations=terms.activations, gradients=terms.gradients, gradient_norms=terms.gradient_norms,
+        activations=terms.activations, gradients=terms.gradients, raw_gradients=terms.raw_gradients,
         weights=terms.weights, targets=terms.targets, inputs=list(arrays), image_index=image_index,
         probabilities=probabilities, max_channels=choice.max_channels, batch_size=choice.batch_size,
     )
