@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -56,6 +56,7 @@ class ImageResult:
     peak_col: Optional[float] = None
     error: Optional[str] = None
     method: Optional[str] = None
+    metrics: Dict[str, float] = field(default_factory=dict)  # written as one column each
 
 
 def load_model(path: Path) -> Any:
@@ -151,9 +152,12 @@ def heatmap_stats(heatmap: np.ndarray) -> Dict[str, float]:
 
 def write_results(out_dir: Path, rows: List[ImageResult]) -> None:
     """results.json and results.csv in ``out_dir``."""
+    names = sorted({name for row in rows for name in row.metrics}, key=list(METRIC_COLUMNS).index)
     records = []
     for row in rows:
-        records.append(dict(row.__dict__))
+        record = {key: value for key, value in row.__dict__.items() if key != "metrics"}
+        record.update((name, row.metrics.get(name)) for name in names)
+        records.append(record)
     (out_dir / "results.json").write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
     columns = list(records[0]) if records else ["file"]
     with (out_dir / "results.csv").open("w", newline="", encoding="utf-8") as handle:
@@ -203,19 +207,37 @@ def run(args: Any) -> int:
             explained = explain_predictions(model, docs, targets=targets.astype(int), layer=layer,
                                             batch_size=args.batch_size, progress=not args.quiet,
                                             method=args.method, max_channels=args.max_channels)
-            for (path, image, _), expl in zip(good, explained):
+            scores = _metric_scores(model, docs, explained, args.metrics, args.batch_size)
+            for i, ((path, image, _), expl) in enumerate(zip(good, explained)):
                 name = "{}{}.png".format(path.stem, "" if rank is None or args.top == 1 else ".top{}".format(rank))
                 shown = Explanation(expl.estimator, image=image, targets=expl.targets)
                 format_as_image(shown, resampling_filter=resampling, colormap=colormap,
                                 alpha_limit=args.alpha_limit).save(args.out / name)
                 target = expl.targets[0]
                 rows.append(ImageResult(str(path), int(target.target), float(target.score), rank, layer.name,
-                                        str(args.out / name), **heatmap_stats(target.heatmap), method=args.method))
+                                        str(args.out / name), **heatmap_stats(target.heatmap), method=args.method,
+                                        metrics={metric: float(values[i]) for metric, values in scores.items()}))
     write_results(args.out, rows)
     failed = sum(1 for r in rows if r.error)
     print("explained {} image(s), {} failed; overlays and results.json/results.csv in {}".format(
         len(good), failed, args.out))
     return 1 if failed else 0
+
+
+# --metrics names -> eli5_compat.metrics functions (results columns come in this order).
+METRIC_COLUMNS = {"deletion": "deletion", "insertion": "insertion", "average_drop": "average_drop",
+                  "increase": "increase_in_confidence"}
+
+
+def _metric_scores(model: Any, docs: np.ndarray, explained: List[Any], names: Sequence[str],
+                   batch_size: int) -> Dict[str, np.ndarray]:
+    """Each requested faithfulness metric, per image (see eli5_compat.metrics)."""
+    if not names:
+        return {}
+    from . import metrics
+
+    return {name: getattr(metrics, METRIC_COLUMNS[name])(model, docs, explained, batch_size=batch_size)
+            for name in names}
 
 
 def _layer_arg(layer: Optional[str]) -> Any:

@@ -5,7 +5,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 _MIGRATE_EXAMPLES = """examples:
   eli5-compat migrate tutorial.ipynb            writes tutorial.migrated.ipynb
@@ -77,13 +77,14 @@ _EXPLAIN_EXAMPLES = """examples:
   eli5-compat explain model.keras digits/ -o out --preprocess unit --layer conv2d_1 --colormap jet
   eli5-compat explain savedmodel_dir/ img.png -o out --target 7 --alpha-limit 0.9 --resampling nearest
   eli5-compat explain model.keras photos/ -o out --method scorecam --max-channels 64
+  eli5-compat explain model.keras photos/ -o out --method gradcam++ --metrics deletion,insertion
 
 preprocessing (--preprocess):
 {}
 
 outputs: one overlay PNG per image (NAME.png, or NAME.topK.png with --top K > 1) over the original
 picture, and results.json / results.csv with file, target, score, rank, layer, overlay, heatmap
-min/max/mean and peak (row, col in heatmap cells), error and method.
+min/max/mean and peak (row, col in heatmap cells), error, method, and one column per --metrics name.
 exit codes: 0 every image explained; 1 some images failed (reported, skipped); 2 no model."""
 
 
@@ -115,6 +116,9 @@ def _add_explain(commands) -> None:
                          help="CAM method (default gradcam; see the README's 'CAM methods')")
     explain.add_argument("--max-channels", type=int, metavar="N",
                          help="scorecam only: score the N channels with the most spatial variation (Faster Score-CAM)")
+    explain.add_argument("--metrics", type=_metric_names, default=(), metavar="NAMES",
+                         help="comma-separated faithfulness metrics to add to the results: deletion, insertion, "
+                              "average_drop, increase (see eli5_compat.metrics)")
     explain.add_argument("--batch-size", type=int, default=32,
                          help="images per batch, and masked images per forward pass for scorecam (default 32)")
     explain.add_argument("--no-resize", action="store_true", help="fail images of another size instead of resizing")
@@ -122,6 +126,17 @@ def _add_explain(commands) -> None:
                          help="convert grayscale/colour images to the model's channels instead of failing them")
     explain.add_argument("--quiet", action="store_true", help="no progress bar")
     explain.set_defaults(handler=_explain)
+
+
+def _metric_names(text: str) -> Tuple[str, ...]:
+    from ._explain_files import METRIC_COLUMNS
+
+    names = tuple(dict.fromkeys(name.strip().lower() for name in text.split(",") if name.strip()))
+    unknown = [name for name in names if name not in METRIC_COLUMNS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError("unknown metric(s) {}: choose among {}".format(
+            ", ".join(unknown) or repr(text), ", ".join(METRIC_COLUMNS)))
+    return names
 
 
 def _explain(args: argparse.Namespace) -> int:

@@ -106,3 +106,23 @@ def test_method_option_gives_the_api_s_heatmaps(saved, tmp_path):
     with pytest.raises(SystemExit, match="--max-channels takes a positive number and needs --method scorecam"):
         main(["explain", str(folder / "model.keras"), str(folder / "images"), "-o", str(tmp_path / "x"),
               "--method", "layercam", "--max-channels", "3"])
+
+
+def test_metrics_option_adds_columns(saved, tmp_path):
+    model, folder = saved
+    from eli5_compat.cli import main
+    from eli5_compat.metrics import deletion, insertion
+
+    out = tmp_path / "metrics"
+    images = [folder / "images" / "rgb0.png", folder / "images" / "rgb1.png"]
+    assert main(["explain", str(folder / "model.keras"), *map(str, images), "-o", str(out), "--method", "layercam",
+                 "--metrics", "insertion, deletion", "--quiet"]) == 0
+    header = (out / "results.csv").read_text().splitlines()[0]
+    assert header.endswith(",error,method,deletion,insertion")
+    rows = {os.path.basename(r["file"]): r for r in json.loads((out / "results.json").read_text())}
+    pixels = np.stack([np.asarray(Image.open(p), dtype=np.float32) / 255.0 for p in images])
+    expls = eli5.explain_predictions(model, pixels, method="layercam", progress=False)
+    assert rows["rgb1.png"]["deletion"] == pytest.approx(float(deletion(model, pixels, expls)[1]), abs=1e-6)
+    assert rows["rgb0.png"]["insertion"] == pytest.approx(float(insertion(model, pixels, expls)[0]), abs=1e-6)
+    with pytest.raises(SystemExit):
+        main(["explain", str(folder / "model.keras"), str(images[0]), "-o", str(tmp_path / "x"), "--metrics", "auc"])

@@ -1,0 +1,150 @@
+"""Faithfulness metrics on cases whose answer is known by construction.
+
+The quadrant model looks only at the top-left quadrant of a 16x16 image: its class-0 logit is
+a times the sum of those pixels (class 1's is 0), so the probability of class 0 is
+sigmoid(a * S) with S that sum, and every value below is computed by hand from it.
+"""
+import numpy as np
+import pytest
+
+import eli5_compat as eli5
+from eli5_compat.metrics import (METRICS, average_drop, compare_methods, deletion, gaussian_blur,
+                                 increase_in_confidence, insertion)
+
+SIZE, HALF = 16, 8
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _quadrant_model(keras, a):
+    L = keras.layers
+    inp = L.Input((SIZE, SIZE, 1))
+    sums = L.Conv2D(1, HALF, strides=HALF, use_bias=False, name="quadrants")(inp)  # (2, 2): each quadrant's sum
+    model = keras.Model(inp, L.Dense(2, activation="softmax", name="probs")(L.Flatten()(sums)), name="quadrant")
+    kernel = np.zeros((4, 2), "float32")
+    kernel[0, 0] = a  # flattened (2, 2) map: index 0 is the top-left quadrant
+    model.get_layer("quadrants").set_weights([np.ones((HALF, HALF, 1, 1), "float32")])
+    model.get_layer("probs").set_weights([kernel, np.zeros(2, "float32")])
+    return model
+
+
+@pytest.fixture(scope="module")
+def quadrant(keras):
+    images = np.random.default_rng(3).uniform(0.5, 1.0, (3, SIZE, SIZE, 1)).astype("float32")
+    return _quadrant_model(keras, 0.05), images
+
+
+def _map(quadrant_index):
+    heat = np.zeros((SIZE, SIZE))
+    row, col = divmod(quadrant_index, 2)
+    heat[row * HALF:(row + 1) * HALF, col * HALF:(col + 1) * HALF] = 1.0
+    return heat
+
+
+def _maps(quadrant_index, count):
+    return np.repeat(_map(quadrant_index)[np.newaxis], count, axis=0)
+
+
+def _top_left_probability(images, a):
+    return _sigmoid(a * images[:, :HALF, :HALF, 0].astype(np.float64).sum(axis=(1, 2)))
+
+
+def test_deletion_and_insertion_areas_by_hand(quadrant):
+    model, images = quadrant
+    p = _top_left_probability(images, 0.05)
+    # steps=4: 64 pixels a step; the right map removes (inserts) the whole quadrant at step 1
+    want_deletion = (p / 2 + 0.5 * 3 + 0.5 / 2) / 4
+    want_insertion = (0.5 / 2 + 3 * p + p / 2) / 4
+    right = _maps(0, len(images))
+    np.testing.assert_allclose(deletion(model, images, right, [0, 0, 0], steps=4), want_deletion, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(insertion(model, images, right, [0, 0, 0], steps=4, baseline=0.0), want_insertion,
+                               rtol=0, atol=1e-6)
+
+
+def test_the_right_heatmap_beats_a_wrong_and_a_shuffled_one(quadrant):
+    model, images = quadrant
+    count = len(images)
+    right, wrong = _maps(0, count), _maps(3, count)
+    rng = np.random.default_rng(0)
+    shuffled = np.stack([rng.permutation(_map(0).reshape(-1)).reshape(SIZE, SIZE) for _ in range(count)])
+    targets = np.zeros(count, int)
+    for other in (wrong, shuffled):
+        assert np.all(deletion(model, images, right, targets) < deletion(model, images, other, targets) - 0.01)
+        # a black start: a blurred image keeps this model's quadrant sum, so blur would hide the difference
+        assert np.all(insertion(model, images, right, targets, baseline=0.0)
+                      > insertion(model, images, other, targets, baseline=0.0) + 0.01)
+        assert np.all(average_drop(model, images, right, targets) < average_drop(model, images, other, targets))
+
+
+def test_average_drop_and_increase_by_hand(quadrant, keras):
+    model, images = quadrant
+    p = _top_left_probability(images, 0.05)
+    targets = np.zeros(len(images), int)
+    # the right map keeps the quadrant as it is: no drop, no increase
+    np.testing.assert_allclose(average_drop(model, images, _maps(0, 3), targets), 0.0, atol=1e-6)
+    np.testing.assert_array_equal(increase_in_confidence(model, images, _maps(0, 3), targets), 0.0)
+    # the wrong map blanks it: probability 0.5
+    np.testing.assert_allclose(average_drop(model, images, _maps(3, 3), targets), (p - 0.5) / p, rtol=0, atol=1e-6)
+    # a model whose confidence falls as the quadrant brightens: halving the quadrant raises it
+    falling = _quadrant_model(keras, -0.05)
+    half = _maps(0, 3) * 0.5
+    np.testing.assert_array_equal(increase_in_confidence(falling, images, half, targets), 1.0)
+    np.testing.assert_allclose(average_drop(falling, images, half, targets), 0.0, atol=1e-7)
+
+
+def test_batches_equal_single_images_and_explanations_bring_their_targets(quadrant):
+    model, images = quadrant
+    explanations = eli5.explain_predictions(model, images, method="layercam", progress=False)
+    heat = np.stack([e.targets[0].heatmap for e in explanations])
+    targets = [int(e.targets[0].target) for e in explanations]
+    for metric, _ in METRICS.values():
+        together = metric(model, images, explanations, batch_size=2)
+        np.testing.assert_allclose(together, metric(model, images, heat, targets), rtol=0, atol=1e-7)
+        alone = [metric(model, images[i:i + 1], explanations[i:i + 1])[0] for i in range(len(images))]
+        np.testing.assert_allclose(together, alone, rtol=0, atol=1e-6)
+
+
+def test_blur_baseline_keeps_constants_and_mass():
+    flat = np.full((2, 9, 7, 3), 0.25, "float32")
+    np.testing.assert_allclose(gaussian_blur(flat, 2.0), flat, rtol=0, atol=1e-7)
+    impulse = np.zeros((1, 21, 21), "float64")
+    impulse[0, 10, 10] = 1.0
+    blurred = gaussian_blur(impulse, 1.5)
+    assert blurred.sum() == pytest.approx(1.0) and blurred[0, 10, 10] == blurred.max()
+    np.testing.assert_allclose(blurred[0], blurred[0].T, atol=1e-12)
+
+
+def test_compare_methods_table(quadrant):
+    model, images = quadrant
+    table = compare_methods(model, images, methods=["gradcam", "eigencam", "scorecam"], metrics=["deletion", "increase"],
+                            steps=8)
+    assert table.methods == ["gradcam", "eigencam", "scorecam"] and table.metrics == ["deletion", "increase"]
+    expls = eli5.explain_predictions(model, images, method="eigencam", progress=False)
+    want = deletion(model, images, expls, steps=8)
+    assert table.mean["eigencam"]["deletion"] == pytest.approx(want.mean())
+    assert table.std["eigencam"]["deletion"] == pytest.approx(want.std())
+    markdown = table.to_markdown()
+    assert markdown.splitlines()[0] == "| method | deletion (lower is better) | increase (higher is better) |"
+    assert "| scorecam | " in markdown and str(table) == markdown
+    assert table.as_dict()["gradcam"]["increase"]["mean"] == table.mean["gradcam"]["increase"]
+
+
+def test_bad_arguments_are_named(quadrant):
+    model, images = quadrant
+    maps = _maps(0, 3)
+    with pytest.raises(ValueError, match="one map per image: 3 images, heatmaps of shape \\(2, 16, 16\\)"):
+        deletion(model, images, maps[:2])
+    with pytest.raises(ValueError, match="targets must hold one class index per image \\(3\\)"):
+        deletion(model, images, maps, [0, 1])
+    with pytest.raises(ValueError, match="steps must be a positive int"):
+        insertion(model, images, maps, steps=0)
+    with pytest.raises(ValueError, match="baseline must be a number, an array or 'blur'"):
+        insertion(model, images, maps, baseline="noise")
+    with pytest.raises(ValueError, match="baseline of shape \\(5,\\) does not fit images"):
+        deletion(model, images, maps, baseline=np.zeros(5))
+    with pytest.raises(ValueError, match="unknown metric\\(s\\) \\['auc'\\]"):
+        compare_methods(model, images, metrics=["auc"])
+    with pytest.raises(ValueError, match="method must be one of"):
+        compare_methods(model, images, methods=["gradcam", "smoothgrad"])
