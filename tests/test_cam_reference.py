@@ -5,17 +5,18 @@ GradientTape, and on a plain CNN in graph mode. Here the same paper formulas
 (``reference_map`` there) get their terms from ``tf.gradients`` on a symbolic graph the test
 builds from the model's own layers, evaluated in the Keras session: a nested model explained at
 an inner layer, two inputs and two outputs with ``output=``, ``logits=True`` on a softmax
-output, and a linear head (Score-CAM takes the softmax of the output).
+output, and a linear head (Score-CAM takes the softmax of the output). In every world: Score-CAM
+on a multi-label sigmoid output, whose weights are the output itself (no softmax).
 """
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import eli5_compat as eli5
+from conftest import GRAPH_MODE
 from reference import seeded
 from test_cam_formulas import LABELS, METHODS, _check, _probability
 
-pytestmark = pytest.mark.graph_only
 
 
 def _terms(inputs, feed, acts_t, scores_t, target):
@@ -107,6 +108,7 @@ def kinds(keras):
     return found
 
 
+@pytest.mark.graph_only
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("kind", ["nested inner layer", "multi-input, output=1", "logits=True", "linear head"])
 def test_graph_mode_model_kinds_single_and_batch(kinds, kind, method):
@@ -123,3 +125,26 @@ def test_graph_mode_model_kinds_single_and_batch(kinds, kind, method):
         _check(batch[i], method, acts, grads, score, chosen, **extra)
     assert batch[0].method == LABELS[method]
     assert max(peaks) > 0.5, "a map with content, so the comparison means something"
+
+
+@pytest.mark.parametrize("max_channels", [None, 3])
+def test_scorecam_on_a_sigmoid_output_weights_by_the_output(keras, max_channels):
+    L = keras.layers
+    inp = L.Input((6, 6, 3))
+    conv = L.Conv2D(5, 3, activation="relu", name="conv")(inp)
+    model = seeded(keras.Model(inp, L.Dense(3, activation="sigmoid", name="labels")(L.Flatten()(conv))), 57)
+    images = np.random.default_rng(3).random((2, 6, 6, 3)).astype("float32")
+    session = tf.compat.v1.keras.backend.get_session() if GRAPH_MODE else None
+    extractor = keras.Model(model.inputs, [model.get_layer("conv").output, model.output])
+    batch = eli5.explain_predictions(model, images, targets=[2, 0], method="scorecam", max_channels=max_channels,
+                                     batch_size=2, progress=False)
+    for i, target in enumerate([2, 0]):
+        acts, out = (session.run(extractor.outputs, {model.input: images[i:i + 1]}) if GRAPH_MODE
+                     else [t.numpy() for t in extractor(images[i:i + 1])])
+        predict = lambda b: model.predict(b, verbose=0)  # noqa: E731
+        extra = dict(image=images[i], probability=_probability(predict, target, True), max_channels=max_channels)
+        single = eli5.explain_prediction(model, images[i:i + 1], targets=[target], method="scorecam",
+                                         max_channels=max_channels, batch_size=2)
+        for expl in (single, batch[i]):  # the gradients are not used by Score-CAM
+            _check(expl, "scorecam", acts[0], np.zeros_like(acts[0]), float(out[0, target]), target, **extra)
+        assert single.targets[0].heatmap.max() > 0.5
