@@ -148,3 +148,8 @@ def test_bad_arguments_are_named(quadrant):
         compare_methods(model, images, metrics=["auc"])
     with pytest.raises(ValueError, match="method must be one of"):
         compare_methods(model, images, methods=["gradcam", "smoothgrad"])
+
+
+def test_reachable_from_the_top_level_module():
+    assert eli5.metrics.compare_methods is compare_methods
+    assert eli5.cam.METHOD_NAMES == ("gradcam", "gradcam++", "layercam", "hirescam", "xgradcam", "scorecam", "eigencam")
