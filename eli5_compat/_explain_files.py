@@ -152,7 +152,9 @@ def heatmap_stats(heatmap: np.ndarray) -> Dict[str, float]:
 
 def write_results(out_dir: Path, rows: List[ImageResult]) -> None:
     """results.json and results.csv in ``out_dir``."""
-    names = sorted({name for row in rows for name in row.metrics}, key=list(METRIC_COLUMNS).index)
+    from .metrics import METRICS
+
+    names = sorted({name for row in rows for name in row.metrics}, key=list(METRICS).index)
     records = []
     for row in rows:
         record = {key: value for key, value in row.__dict__.items() if key != "metrics"}
@@ -224,20 +226,12 @@ def run(args: Any) -> int:
     return 1 if failed else 0
 
 
-# --metrics names -> eli5_compat.metrics functions (results columns come in this order).
-METRIC_COLUMNS = {"deletion": "deletion", "insertion": "insertion", "average_drop": "average_drop",
-                  "increase": "increase_in_confidence"}
-
-
 def _metric_scores(model: Any, docs: np.ndarray, explained: List[Any], names: Sequence[str],
                    batch_size: int) -> Dict[str, np.ndarray]:
     """Each requested faithfulness metric, per image (see eli5_compat.metrics)."""
-    if not names:
-        return {}
-    from . import metrics
+    from .metrics import METRICS
 
-    return {name: getattr(metrics, METRIC_COLUMNS[name])(model, docs, explained, batch_size=batch_size)
-            for name in names}
+    return {name: METRICS[name][0](model, docs, explained, batch_size=batch_size) for name in names}
 
 
 def _layer_arg(layer: Optional[str]) -> Any:

@@ -129,13 +129,13 @@ def _add_explain(commands) -> None:
 
 
 def _metric_names(text: str) -> Tuple[str, ...]:
-    from ._explain_files import METRIC_COLUMNS
+    from .metrics import METRICS
 
     names = tuple(dict.fromkeys(name.strip().lower() for name in text.split(",") if name.strip()))
-    unknown = [name for name in names if name not in METRIC_COLUMNS]
+    unknown = [name for name in names if name not in METRICS]
     if unknown or not names:
         raise argparse.ArgumentTypeError("unknown metric(s) {}: choose among {}".format(
-            ", ".join(unknown) or repr(text), ", ".join(METRIC_COLUMNS)))
+            ", ".join(unknown) or repr(text), ", ".join(METRICS)))
     return names
 
 

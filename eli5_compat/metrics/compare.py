@@ -6,7 +6,7 @@ from typing import Any, Callable, Dict, List, Sequence
 
 import numpy as np
 
-from ..cam import METHOD_NAMES
+from ..cam import METHOD_NAMES, get_method
 from .confidence import average_drop, increase_in_confidence
 from .curves import deletion, insertion
 
@@ -71,7 +71,6 @@ def compare_methods(model: Any, images: Any, methods: Sequence[str] = METHOD_NAM
     as for ``explain_predictions``; ``steps``: deletion/insertion steps.
     """
     from ..keras import explain_predictions
-    from ..cam import get_method
 
     methods = [get_method(m).name for m in methods]
     unknown = [k for k in metrics if k not in METRICS]
