@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import eli5_compat as eli5
-from eli5_compat.metrics import (METRICS, average_drop, compare_methods, deletion, gaussian_blur,
+from eli5_compat.metrics import (METRICS, MethodComparison, average_drop, compare_methods, deletion, gaussian_blur,
                                  increase_in_confidence, insertion)
 
 SIZE, HALF = 16, 8
@@ -153,3 +153,144 @@ def test_bad_arguments_are_named(quadrant):
 def test_reachable_from_the_top_level_module():
     assert eli5.metrics.compare_methods is compare_methods
     assert eli5.cam.METHOD_NAMES == ("gradcam", "gradcam++", "layercam", "hirescam", "xgradcam", "scorecam", "eigencam")
+
+
+def _trapezoid(curve, steps):
+    curve = np.asarray(curve, dtype=np.float64)
+    return float(((curve[1:] + curve[:-1]) / 2).sum() / steps)
+
+
+def test_uneven_steps_and_ties_by_hand(quadrant):
+    """steps=3 on 256 pixels changes round(k * 256 / 3) = 0, 85, 171, 256 pixels; ties keep row-major order."""
+    model, images = quadrant
+    heat = np.full((SIZE, SIZE), 0.5)
+    heat[HALF:, HALF:] = 1.0  # the bottom-right quadrant first, then every other pixel, all tied
+    ranking = sorted(range(SIZE * SIZE), key=lambda i: (-heat.reshape(-1)[i], i))
+    counts = [0, 85, 171, 256]
+    want_deletion, want_insertion = [], []
+    for image in images.astype(np.float64):
+        deleted, inserted = [], []
+        for count in counts:
+            changed = np.zeros(SIZE * SIZE, bool)
+            changed[ranking[:count]] = True
+            changed = changed.reshape(SIZE, SIZE)
+            quadrant_of = (image[:, :, 0] * ~changed)[:HALF, :HALF].sum()
+            deleted.append(_sigmoid(0.05 * quadrant_of))
+            inserted.append(_sigmoid(0.05 * (image[:, :, 0] * changed)[:HALF, :HALF].sum()))
+        want_deletion.append(_trapezoid(deleted, 3))
+        want_insertion.append(_trapezoid(inserted, 3))
+    maps = np.repeat(heat[np.newaxis], len(images), axis=0)
+    np.testing.assert_allclose(deletion(model, images, maps, [0, 0, 0], steps=3), want_deletion, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(insertion(model, images, maps, [0, 0, 0], steps=3, baseline=0.0), want_insertion,
+                               rtol=0, atol=1e-6)
+
+
+def test_insertion_blur_baseline_and_array_baselines_by_hand(quadrant):
+    from scipy.ndimage import gaussian_filter
+
+    model, _ = quadrant
+    rng = np.random.default_rng(5)
+    images = rng.uniform(0.8, 1.0, (2, SIZE, SIZE, 1)).astype("float32")
+    images[:, :HALF, :HALF] = 0.1  # a dark quadrant: the blur brightens it
+    p = _top_left_probability(images, 0.05)
+    blurred = gaussian_filter(images.astype(np.float64), sigma=(0, 5, 5, 0), mode="reflect", truncate=3.0)
+    start = _top_left_probability(blurred, 0.05)
+    assert np.all(start > p + 0.01)
+    right = _maps(0, 2)
+    # the default baseline: a sigma-5 Gaussian blur; step 1 inserts the whole quadrant
+    np.testing.assert_allclose(insertion(model, images, right, [0, 0], steps=4), (start / 2 + 3 * p + p / 2) / 4,
+                               rtol=0, atol=1e-6)
+    np.testing.assert_allclose(gaussian_blur(images, 5.0), blurred, rtol=0, atol=1e-6)
+    # a baseline equal to the images changes nothing: the area is the probability itself
+    np.testing.assert_allclose(deletion(model, images, right, [0, 0], baseline=images.copy()), p, rtol=0, atol=1e-6)
+    # one image's shape is broadcast to every image
+    np.testing.assert_allclose(deletion(model, images, right, [0, 0], steps=4, baseline=np.zeros((SIZE, SIZE, 1))),
+                               deletion(model, images, right, [0, 0], steps=4, baseline=0.0), rtol=0, atol=0)
+
+
+@pytest.fixture(scope="module")
+def two_in_two_out(keras):
+    """Inputs [side (2,), image]; outputs [aux (3 classes, class 2 always on top), probs]: the class-0 logit of
+    probs is A * (top-left quadrant sum) + B * side[0], class 1's is 0."""
+    L = keras.layers
+    side = L.Input((2,), name="side")
+    image = L.Input((SIZE, SIZE, 1), name="image")
+    sums = L.Flatten()(L.Conv2D(1, HALF, strides=HALF, use_bias=False, name="quadrants")(image))
+    probs = L.Dense(2, activation="softmax", name="probs")(L.Concatenate()([sums, side]))
+    aux = L.Dense(3, activation="softmax", name="aux")(side)
+    model = keras.Model([side, image], [aux, probs])
+    model.get_layer("quadrants").set_weights([np.ones((HALF, HALF, 1, 1), "float32")])
+    kernel = np.zeros((6, 2), "float32")
+    kernel[0, 0], kernel[4, 0] = 0.05, 0.5
+    model.get_layer("probs").set_weights([kernel, np.zeros(2, "float32")])
+    model.get_layer("aux").set_weights([np.zeros((2, 3), "float32"), np.array([0, 0, 10], "float32")])
+    rng = np.random.default_rng(7)
+    images = rng.uniform(0.5, 1.0, (3, SIZE, SIZE, 1)).astype("float32")
+    sides = rng.uniform(1.0, 2.0, (3, 2)).astype("float32")
+    return model, images, sides
+
+
+def test_multi_input_perturbs_only_the_image_of_the_chosen_output(two_in_two_out):
+    model, images, sides = two_in_two_out
+    keep_images, keep_sides = images.copy(), sides.copy()
+    p = _sigmoid(0.05 * images[:, :HALF, :HALF, 0].astype(np.float64).sum(axis=(1, 2)) + 0.5 * sides[:, 0])
+    q = _sigmoid(0.5 * sides[:, 0].astype(np.float64))  # the quadrant removed: only the side input speaks
+    right, wrong = _maps(0, 3), _maps(3, 3)
+    want = (p / 2 + 3 * q + q / 2) / 4
+    # targets=None: the top class of the chosen output "probs" (class 0), not of "aux" (class 2)
+    as_dict = deletion(model, {"side": sides, "image": images}, right, steps=4, output="probs")
+    as_list = deletion(model, [sides, images], right, [0, 0, 0], steps=4, output=1, batch_size=2)
+    np.testing.assert_allclose(as_dict, want, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(as_list, want, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(average_drop(model, [sides, images], wrong, output="probs"), (p - q) / p,
+                               rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(increase_in_confidence(model, [sides, images], right, output="probs"), 0.0)
+    np.testing.assert_array_equal(images, keep_images)
+    np.testing.assert_array_equal(sides, keep_sides)
+
+
+def test_compare_methods_defaults_cover_every_method_and_metric(quadrant):
+    model, images = quadrant
+    keep = images.copy()
+    table = compare_methods(model, images)
+    assert table.methods == list(eli5.cam.METHOD_NAMES) and table.metrics == list(METRICS)
+    for method in table.methods:
+        for metric in table.metrics:
+            values = table.per_image[method][metric]
+            assert values.shape == (len(images),) and values.dtype == np.float64
+            assert table.mean[method][metric] == pytest.approx(values.mean(), abs=1e-12)
+            assert table.std[method][metric] == pytest.approx(values.std(), abs=1e-12)
+    explanations = eli5.explain_predictions(model, images, method="hirescam", progress=False)
+    np.testing.assert_allclose(table.per_image["hirescam"]["insertion"], insertion(model, images, explanations),
+                               rtol=0, atol=1e-9)
+    assert len(table.to_markdown().splitlines()) == 2 + len(table.methods)
+    np.testing.assert_array_equal(images, keep)
+
+
+def test_more_bad_arguments_are_named(quadrant, monkeypatch):
+    import sys
+
+    import eli5_compat.keras
+
+    model, images = quadrant
+    for metric, _ in METRICS.values():
+        with pytest.raises(ValueError, match="heatmaps of shape \\(3, 16\\) do not fit images of shape "
+                                             "\\(3, 16, 16, 1\\).*e.g. shape \\(3, 16, 16\\)"):
+            metric(model, images, np.ones((3, SIZE)), [0, 0, 0])
+    with pytest.raises(ValueError, match="heatmaps of shape \\(3, 2, 2, 2, 2\\) do not fit"):
+        deletion(model, images, np.ones((3, 2, 2, 2, 2)), [0, 0, 0])
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        average_drop(model, images, _maps(0, 3), batch_size=0)
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the arguments are checked before any explanation")
+
+    monkeypatch.setattr(eli5_compat.keras, "explain_predictions", must_not_run)
+    with pytest.raises(ValueError, match="steps must be a positive int, got: 0"):
+        compare_methods(model, images, metrics=["average_drop"], steps=0)
+    with pytest.raises(ValueError, match="methods is empty"):
+        compare_methods(model, images, methods=[])
+    table = MethodComparison(["gradcam"], ["increase"], {"gradcam": {"increase": np.zeros(3)}})
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match="to_pandas needs pandas: pip install pandas"):
+        table.to_pandas()

@@ -53,8 +53,7 @@ def prepare(model: Any, images: Any, heatmaps: Heatmaps, targets: Any, output: A
     from ..keras import _inputs, _model
     from ..keras._engine import compute_scores
 
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError("batch_size must be a positive int, got: {!r}".format(batch_size))
+    check_positive_int("batch_size", batch_size)
     parts = _inputs.split_doc(model, images)
     _inputs.require_arrays(parts)
     which = _inputs.image_index(parts)
@@ -63,7 +62,12 @@ def prepare(model: Any, images: Any, heatmaps: Heatmaps, targets: Any, output: A
     if len({len(a) for a in arrays}) != 1:
         raise ValueError("every model input needs the same number of images, got {}".format([len(a) for a in arrays]))
     maps, from_explanations = _heatmap_array(heatmaps, count)
-    spatial = arrays[which].shape[1:1 + maps.ndim - 1]
+    image_axes, map_axes = arrays[which].ndim - 1, maps.ndim - 1
+    if map_axes < 1 or map_axes not in (image_axes - 1, image_axes):  # without or with the channel axis
+        raise ValueError("heatmaps of shape {} do not fit images of shape {}: give one map per image over the "
+                         "image's spatial axes (any size, it is upsampled), e.g. shape {}".format(
+                             maps.shape, arrays[which].shape, (count,) + arrays[which].shape[1:-1]))
+    spatial = arrays[which].shape[1:maps.ndim]
     index = _model.output_index(model, output)
 
     def score(inputs: List[np.ndarray], chosen: np.ndarray) -> np.ndarray:
@@ -81,6 +85,12 @@ def prepare(model: Any, images: Any, heatmaps: Heatmaps, targets: Any, output: A
     if len(targets) != count or not np.issubdtype(targets.dtype, np.integer):
         raise ValueError("targets must hold one class index per image ({}), got: {!r}".format(count, targets))
     return Prepared(arrays, which, resize_maps(maps, spatial), targets.astype(np.int64), score)
+
+
+def check_positive_int(name: str, value: Any) -> None:
+    """A ValueError unless ``value`` is an int >= 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError("{} must be a positive int, got: {!r}".format(name, value))
 
 
 def _heatmap_array(heatmaps: Heatmaps, count: int) -> "tuple[np.ndarray, Optional[np.ndarray]]":

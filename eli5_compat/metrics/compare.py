@@ -7,6 +7,7 @@ from typing import Any, Callable, Dict, List, Sequence
 import numpy as np
 
 from ..cam import METHOD_NAMES, get_method
+from ._prepare import check_positive_int
 from .confidence import average_drop, increase_in_confidence
 from .curves import deletion, insertion
 
@@ -53,7 +54,11 @@ class MethodComparison:
 
     def to_pandas(self) -> Any:
         """A pandas DataFrame (methods x (metric, mean/std)); needs pandas."""
-        import pandas as pd
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("MethodComparison.to_pandas needs pandas: pip install pandas "
+                              "(or use as_dict() / to_markdown())") from None
 
         rows = {m: {(k, s): v for k, d in row.items() for s, v in d.items()} for m, row in self.as_dict().items()}
         return pd.DataFrame.from_dict(rows, orient="index")
@@ -73,9 +78,13 @@ def compare_methods(model: Any, images: Any, methods: Sequence[str] = METHOD_NAM
     from ..keras import explain_predictions
 
     methods = [get_method(m).name for m in methods]
+    if not methods:
+        raise ValueError("methods is empty: give at least one of {}".format(", ".join(METHOD_NAMES)))
     unknown = [k for k in metrics if k not in METRICS]
     if unknown or not metrics:
         raise ValueError("unknown metric(s) {}: choose among {}".format(unknown, ", ".join(METRICS)))
+    check_positive_int("steps", steps)  # before the explanations, which take the time
+    check_positive_int("batch_size", batch_size)
     per_image: Dict[str, Dict[str, np.ndarray]] = {}
     for method in methods:
         explanations = explain_predictions(model, images, targets=targets, layer=layer, batch_size=batch_size,

@@ -19,7 +19,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from ._prepare import Heatmaps, Prepared, prepare
+from ._prepare import Heatmaps, Prepared, check_positive_int, prepare
 
 Baseline = Union[float, np.ndarray, str]
 
@@ -42,8 +42,7 @@ def insertion(model: Any, images: Any, heatmaps: Heatmaps, targets: Any = None, 
 
 def _curve_areas(prepared: Prepared, steps: int, baseline: Baseline, sigma: float, batch_size: int,
                  insert: bool) -> np.ndarray:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError("steps must be a positive int, got: {!r}".format(steps))
+    check_positive_int("steps", steps)
     images = prepared.images
     backgrounds = _baselines(images, baseline, sigma, prepared.spatial_rank)
     areas = np.empty(len(images))
