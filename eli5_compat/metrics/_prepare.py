@@ -9,6 +9,7 @@ import numpy as np
 
 from ..base import Explanation
 from ..cam._resize import resize_maps
+from ..cam._template import positive_int
 
 Heatmaps = Union[np.ndarray, Sequence[Explanation]]
 
@@ -53,7 +54,7 @@ def prepare(model: Any, images: Any, heatmaps: Heatmaps, targets: Any, output: A
     from ..keras import _inputs, _model
     from ..keras._engine import compute_scores
 
-    check_positive_int("batch_size", batch_size)
+    positive_int("batch_size", batch_size)
     parts = _inputs.split_doc(model, images)
     _inputs.require_arrays(parts)
     which = _inputs.image_index(parts)
@@ -85,12 +86,6 @@ def prepare(model: Any, images: Any, heatmaps: Heatmaps, targets: Any, output: A
     if len(targets) != count or not np.issubdtype(targets.dtype, np.integer):
         raise ValueError("targets must hold one class index per image ({}), got: {!r}".format(count, targets))
     return Prepared(arrays, which, resize_maps(maps, spatial), targets.astype(np.int64), score)
-
-
-def check_positive_int(name: str, value: Any) -> None:
-    """A ValueError unless ``value`` is an int >= 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError("{} must be a positive int, got: {!r}".format(name, value))
 
 
 def _heatmap_array(heatmaps: Heatmaps, count: int) -> "tuple[np.ndarray, Optional[np.ndarray]]":

@@ -7,7 +7,7 @@ from typing import Any, Callable, Dict, List, Sequence
 import numpy as np
 
 from ..cam import METHOD_NAMES, get_method
-from ._prepare import check_positive_int
+from ..cam._template import positive_int
 from .confidence import average_drop, increase_in_confidence
 from .curves import deletion, insertion
 
@@ -83,8 +83,8 @@ def compare_methods(model: Any, images: Any, methods: Sequence[str] = METHOD_NAM
     unknown = [k for k in metrics if k not in METRICS]
     if unknown or not metrics:
         raise ValueError("unknown metric(s) {}: choose among {}".format(unknown, ", ".join(METRICS)))
-    check_positive_int("steps", steps)  # before the explanations, which take the time
-    check_positive_int("batch_size", batch_size)
+    positive_int("steps", steps)  # before the explanations, which take the time
+    positive_int("batch_size", batch_size)
     per_image: Dict[str, Dict[str, np.ndarray]] = {}
     for method in methods:
         explanations = explain_predictions(model, images, targets=targets, layer=layer, batch_size=batch_size,

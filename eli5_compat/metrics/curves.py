@@ -19,7 +19,8 @@ from typing import Any, Union
 
 import numpy as np
 
-from ._prepare import Heatmaps, Prepared, check_positive_int, prepare
+from ..cam._template import positive_int
+from ._prepare import Heatmaps, Prepared, prepare
 
 Baseline = Union[float, np.ndarray, str]
 
@@ -42,7 +43,7 @@ def insertion(model: Any, images: Any, heatmaps: Heatmaps, targets: Any = None, 
 
 def _curve_areas(prepared: Prepared, steps: int, baseline: Baseline, sigma: float, batch_size: int,
                  insert: bool) -> np.ndarray:
-    check_positive_int("steps", steps)
+    positive_int("steps", steps)
     images = prepared.images
     backgrounds = _baselines(images, baseline, sigma, prepared.spatial_rank)
     areas = np.empty(len(images))
