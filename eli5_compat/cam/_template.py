@@ -104,6 +104,12 @@ def channel_sum(values: np.ndarray, other: np.ndarray) -> np.ndarray:
     return np.einsum("n...c,n...c->n...", values, other, dtype=np.float64)
 
 
+def with_image_variants(inputs: List[np.ndarray], which: int, n: int, images: np.ndarray) -> List[np.ndarray]:
+    """Model inputs for ``images`` (variants of image n of input ``which``), the other inputs of
+    sample n repeated alongside."""
+    return [images if i == which else np.repeat(a[n:n + 1], len(images), axis=0) for i, a in enumerate(inputs)]
+
+
 def positive_int(name: str, value: Any, allow_none: bool = False) -> Optional[int]:
     """``value`` checked to be a positive int (or None when allowed)."""
     if value is None and allow_none:

@@ -28,7 +28,7 @@ from typing import Callable, Iterator, List, Tuple
 import numpy as np
 
 from ._resize import resize_maps
-from ._template import CamBatch, CamMethod, channel_weighted_sum
+from ._template import CamBatch, CamMethod, channel_weighted_sum, with_image_variants
 
 
 class ScoreCam(CamMethod):
@@ -112,13 +112,6 @@ def _masks(activations: np.ndarray, size: Tuple[int, ...]) -> np.ndarray:
 
 
 def _masked_inputs(inputs: List[np.ndarray], which: int, n: int, masks: np.ndarray) -> List[np.ndarray]:
-    count = len(masks)
-    result = []
-    for i, array in enumerate(inputs):
-        if i != which:
-            result.append(np.repeat(array[n:n + 1], count, axis=0))
-            continue
-        image = array[n].astype(np.float64)
-        shaped = masks if image.ndim == masks.ndim - 1 else masks[..., np.newaxis]
-        result.append((image[np.newaxis] * shaped).astype(array.dtype))
-    return result
+    image = inputs[which][n].astype(np.float64)
+    shaped = masks if image.ndim == masks.ndim - 1 else masks[..., np.newaxis]
+    return with_image_variants(inputs, which, n, (image[np.newaxis] * shaped).astype(inputs[which].dtype))

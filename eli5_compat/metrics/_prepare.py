@@ -9,7 +9,7 @@ import numpy as np
 
 from ..base import Explanation
 from ..cam._resize import resize_maps
-from ..cam._template import positive_int
+from ..cam._template import positive_int, with_image_variants
 
 Heatmaps = Union[np.ndarray, Sequence[Explanation]]
 
@@ -30,8 +30,7 @@ class Prepared:
 
     def with_image(self, n: int, images: np.ndarray) -> List[np.ndarray]:
         """Model inputs for ``images`` (variants of image n), the other inputs repeated."""
-        return [images if i == self.which else np.repeat(a[n:n + 1], len(images), axis=0)
-                for i, a in enumerate(self.arrays)]
+        return with_image_variants(self.arrays, self.which, n, images)
 
     def probabilities(self, n: int, images: np.ndarray, batch_size: int) -> np.ndarray:
         """The target's probability for each of ``images`` (variants of image n), batched."""
