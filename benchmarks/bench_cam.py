@@ -286,13 +286,18 @@ def report(rows, score, args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="few images and rounds; writes no results file")
-    parser.add_argument("--only", choices=["gradient", "scorecam"], help="run one part only")
+    parser.add_argument("--only", choices=["gradient", "scorecam"],
+                        help="run one part only (the results file keeps the other part's last results)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
     parser.add_argument("--worker-memory", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker_memory:
         return worker_memory(args.worker_memory)
     rows, score = [], None
+    previous = HERE / "results" / "cam.json"
+    if args.only and not args.quick and previous.exists():  # the part not re-run keeps its last results
+        kept = json.loads(previous.read_text())
+        rows, score = kept.get("gradient", []), kept.get("scorecam")
     if args.only != "scorecam":
         print("gradient methods vs Grad-CAM ...", flush=True)
         rows = bench_gradient(args)
