@@ -5,7 +5,7 @@
 For each world (Keras 3 and tf-keras in /work/main/.venv, graph mode with eager disabled on
 TF 2.15 in /work/main/.legacy-venv; pass other pythons with --keras3-python / --graph-python)
 a worker builds the Grad-CAM core twice on the same model, layer and signature, once with
-the tape (``_engine._USE_TAPE = True``, the default) and once with ``tf.gradients``, and then
+the tape (``_engine_tf._USE_TAPE = True``, the default) and once with ``tf.gradients``, and then
 times the two compiled computations in interleaved rounds (one call of each per round, the
 rounds run in one order and then in the reverse one), so a shared machine's drift and a slot's
 position in the round affect both alike. A third entry calls the tape computation again
@@ -43,7 +43,7 @@ def _build_core(model, layer, docs, use_tape):
     import numpy as np
     import tensorflow as tf
 
-    from eli5_compat.keras import _engine
+    from eli5_compat.keras import _engine_tf as _engine
 
     specs = ((tuple(docs.shape[1:]), "float32"),)
     targets = np.full((len(docs),), -1, np.int64)
@@ -82,7 +82,7 @@ def _growth(model, layer_name, doc, use_tape, calls=20):
     import tensorflow as tf
 
     import eli5_compat as eli5
-    from eli5_compat.keras import _engine
+    from eli5_compat.keras import _engine_tf as _engine
 
     if tf.executing_eagerly():
         return None

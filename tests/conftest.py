@@ -8,6 +8,10 @@ are deselected in graph mode, whose environment is legacy eli5's own. Tests mark
 ``graph_only`` are about graph mode itself and run only there, as do tests marked ``legacy_eli5``
 (they compare with eli5 0.11, installed in that world's venv). Tests marked ``once`` give the
 same result in every eager world; .ci/run runs them only in the Keras 3 world.
+
+Backend worlds: Keras 3 with ``KERAS_BACKEND=jax`` or ``torch``, in environments without
+TensorFlow. .ci/run runs the files that hold for every backend there; TensorFlow is not
+imported by this file in those worlds.
 """
 import os
 
@@ -17,11 +21,14 @@ os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
 
 import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
+BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
 GRAPH_MODE = os.environ.get("ELI5_COMPAT_GRAPH_MODE") == "1"
-if GRAPH_MODE:
-    tf.compat.v1.disable_eager_execution()
+if BACKEND == "tensorflow":
+    import tensorflow as tf
+
+    if GRAPH_MODE:
+        tf.compat.v1.disable_eager_execution()
 
 
 def pytest_configure(config):
@@ -42,6 +49,10 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_report_header(config):
+    if BACKEND != "tensorflow":
+        import keras
+
+        return "eli5-compat world: Keras {} on the {} backend".format(keras.__version__, BACKEND)
     from tensorflow import keras
 
     flavour = type(keras.Model).__module__.split(".")[0]
@@ -51,7 +62,9 @@ def pytest_report_header(config):
 
 @pytest.fixture(scope="session")
 def keras():
-    """The Keras of this world, as users reach it: ``tensorflow.keras``."""
-    from tensorflow import keras as world_keras
-
+    """The Keras of this world, as users reach it: ``tensorflow.keras`` (``keras`` on JAX or PyTorch)."""
+    if BACKEND != "tensorflow":
+        import keras as world_keras
+    else:
+        from tensorflow import keras as world_keras
     return world_keras

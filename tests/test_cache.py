@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 import eli5_compat as eli5
-from eli5_compat.keras import _engine
+from eli5_compat.keras import _engine_tf as _engine
 from conftest import GRAPH_MODE
 from reference import seeded
 

@@ -56,7 +56,7 @@ def test_import_and_migrate_work_without_tensorflow(tmp_path):
 
 @pytest.mark.parametrize("first_use", [
     "import eli5_compat.keras",
-    # A Keras model from a Keras without TensorFlow (Keras 3 on JAX) reaches the dispatcher:
+    # A Keras 3 model with no KERAS_BACKEND set (so TensorFlow) reaches the dispatcher:
     "Model = type('Model', (), {'__module__': 'keras.src.models.model'})\n"
     "eli5_compat.explain_prediction(Model(), None)",
 ])

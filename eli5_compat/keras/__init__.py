@@ -3,18 +3,9 @@
 Beyond eli5 0.11: :func:`explain_predictions` / :func:`iter_explanations` for many images,
 ``method=`` for the other CAM methods (:mod:`eli5_compat.cam`), and :func:`clear_cache`.
 """
-try:
-    import tensorflow as _tensorflow  # noqa: F401  (any distribution: tensorflow, tensorflow-cpu, tensorflow-macos, ...)
-except ModuleNotFoundError as _missing:
-    if _missing.name != "tensorflow":
-        raise
-    raise ModuleNotFoundError(
-        "eli5_compat.keras needs TensorFlow, and no TensorFlow is installed in this environment "
-        "({}). Install it with `pip install \"eli5-compat[tensorflow]\"`, or install the TensorFlow "
-        "distribution for your platform (tensorflow, tensorflow-cpu, tensorflow-macos, ...): any "
-        "of them works.".format(_missing),
-        name="tensorflow",
-    ) from _missing
+from ._backend_check import require_backend as _require_backend
+
+_require_backend()
 
 from ._engine import clear_cache
 from .batch import explain_predictions, iter_explanations

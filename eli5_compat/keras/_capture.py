@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 _CALL = "__call__"
 
@@ -37,11 +37,8 @@ def record_layer_calls(watch: Callable[[Any], bool],
     """
     record = LayerCalls()
     open_frames: Dict[int, List[Any]] = {}
-    previous = sys.getprofile()
 
     def hook(frame: Any, event: str, arg: Any) -> None:
-        if previous is not None:
-            previous(frame, event, arg)
         if frame.f_code.co_name != _CALL:
             return
         if event == "call":
@@ -58,11 +55,8 @@ def record_layer_calls(watch: Callable[[Any], bool],
                     if on_output is not None:
                         on_output(arg)
 
-    sys.setprofile(hook)
-    try:
+    with _profiled(hook):
         yield record
-    finally:
-        sys.setprofile(previous)
 
 
 def _safe_watch(watch: Callable[[Any], bool], owner: Any) -> bool:
@@ -70,3 +64,56 @@ def _safe_watch(watch: Callable[[Any], bool], owner: Any) -> bool:
         return bool(watch(owner))
     except Exception:  # a foreign object whose comparison misbehaves is simply not watched
         return False
+
+
+class FunctionCalls:
+    """What the watched functions were given (their first argument) and returned: a list of
+    ``(function name, argument, result)``."""
+
+    def __init__(self) -> None:
+        self.calls: List[Tuple[str, Any, Any]] = []
+
+    def producer_of(self, value: Any) -> Optional[Tuple[str, Any]]:
+        """``(function name, argument)`` of the last watched call that returned ``value`` itself."""
+        for name, argument, result in reversed(self.calls):
+            if result is value:
+                return name, argument
+        return None
+
+
+@contextmanager
+def record_function_calls(functions: Sequence[Callable[..., Any]], argument: str) -> Iterator[FunctionCalls]:
+    """Within the block, record every call of ``functions``: the argument named ``argument`` as
+    it was passed, and the value returned (nothing is wrapped or patched; per thread)."""
+    record = FunctionCalls()
+    codes = {getattr(fn, "__code__", None): fn.__name__ for fn in functions}
+    open_frames: Dict[int, Any] = {}
+
+    def hook(frame: Any, event: str, arg: Any) -> None:
+        name = codes.get(frame.f_code)
+        if name is None:
+            return
+        if event == "call":
+            open_frames[id(frame)] = frame.f_locals.get(argument)
+        elif event == "return" and id(frame) in open_frames:
+            record.calls.append((name, open_frames.pop(id(frame)), arg))
+
+    with _profiled(hook):
+        yield record
+
+
+@contextmanager
+def _profiled(hook: Callable[[Any, str, Any], None]) -> Iterator[None]:
+    """``hook`` as this thread's profile function within the block, after any one already set."""
+    previous = sys.getprofile()
+
+    def chained(frame: Any, event: str, arg: Any) -> None:
+        if previous is not None:
+            previous(frame, event, arg)
+        hook(frame, event, arg)
+
+    sys.setprofile(chained)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)

@@ -42,6 +42,14 @@ def is_keras3(obj: Any) -> bool:
     return int(str(version).split(".", 1)[0]) >= 3
 
 
+def backend(obj: Any) -> str:
+    """The backend ``obj`` (a layer or model) runs on: Keras 3's configured backend
+    (``"tensorflow"``, ``"jax"``, ``"torch"``, ...), or ``"tensorflow"`` for tf-keras and Keras 2."""
+    if not is_keras3(obj):
+        return "tensorflow"
+    return str(keras_module(obj).backend.backend())
+
+
 def image_layer_types(model: Any) -> Tuple[type, ...]:
     """Layer classes whose presence marks an image model, as eli5 0.11 defined it.
 

@@ -1,50 +1,40 @@
-"""The one Grad-CAM core: activations, normalised gradients, weights, targets and scores.
+"""The one Grad-CAM core, behind a seam with one implementation per world.
 
-It also scores batches of inputs without gradients (:func:`compute_scores`), which Score-CAM
-and the faithfulness metrics use for their many perturbed forward passes.
+The core computes, for a batch: the explained layer's activations, the gradients of each
+sample's target score with respect to them (raw and L2-normalised), the Grad-CAM weights,
+the targets and the scores (:func:`compute_terms`); and scores batches without gradients
+(:func:`compute_scores`, for Score-CAM and the faithfulness metrics).
 
-The computation is traced once per (model, layer, output, logits, input signature) and
-reused: as a ``tf.function`` in eager mode, or as fetches in the Keras session graph when
-eager execution is disabled (tf-keras / TF 2.15 only). The caches hold the model weakly.
+The worlds, picked by the model's Keras and backend (:func:`eli5_compat.keras._compat.backend`):
 
-What invalidates a cached trace: nothing the user does through weights (``set_weights``,
-training, assigning variables are all seen live). Replacing a layer's attributes that
-change what its ``call`` does (for example swapping an ``activation`` object) is not seen
-until :func:`clear_cache` is called.
+- ``tensorflow`` (Keras 3 on TensorFlow, tf-keras, Keras 2 in graph mode): ``_engine_tf``;
+- ``jax`` (Keras 3 with ``KERAS_BACKEND=jax``): ``_engine_jax``;
+- ``torch`` (Keras 3 with ``KERAS_BACKEND=torch``): ``_engine_torch``.
+
+Each world compiles (where its backend compiles) and caches its computation once per model,
+layer, output, logits flag and input signature, holds models weakly, never changes the model
+and is safe to call from several threads. Only the world in use is imported.
+
+This module also holds what the worlds share: the result type and the checks (with their
+messages) of the explained layer and output.
 """
 from __future__ import annotations
 
-import contextlib
-import logging
+import importlib
+import sys
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Sequence
 
 import numpy as np
-import tensorflow as tf
 
 from . import _compat
-from ._capture import record_layer_calls
 
-_LOCK = threading.RLock()
-_EAGER: "weakref.WeakKeyDictionary[Any, Dict[Any, Any]]" = weakref.WeakKeyDictionary()
-_GRAPH: "weakref.WeakKeyDictionary[Any, Dict[Any, Any]]" = weakref.WeakKeyDictionary()
-_PASS_THROUGH_OPS = ("Identity", "Cast")
-_NO_GRADIENT = ("Gradient calculation resulted in None values. "
-                "Check that the model is differentiable and try again.")
-
-
-class _OwnRetracingFilter(logging.Filter):
-    """TensorFlow warns about "retracing" when many functions share a Python body; ours are one
-    function per (model, layer, signature) by design, so that warning is noise for them."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return not ("retracing" in message and "gradcam_terms" in message)
-
-
-tf.get_logger().addFilter(_OwnRetracingFilter())
+SCORE_KINDS = ("output", "logits", "probability")
+NO_GRADIENT = ("Gradient calculation resulted in None values. "
+               "Check that the model is differentiable and try again.")
+_WORLDS = {"tensorflow": "._engine_tf", "jax": "._engine_jax", "torch": "._engine_torch"}
 
 
 @dataclass
@@ -57,13 +47,6 @@ class GradcamTerms:
     targets: np.ndarray  # (N,) int64
     scores: np.ndarray  # (N,) float32
     raw_gradients: np.ndarray  # (N, *spatial, C): the gradients before normalisation
-
-
-def clear_cache() -> None:
-    """Forget every compiled Grad-CAM computation (after changing a layer's behaviour in place)."""
-    with _LOCK:
-        _EAGER.clear()
-        _GRAPH.clear()
 
 
 def compute_terms(
@@ -79,32 +62,9 @@ def compute_terms(
     ``inputs`` are arrays in the model's input order, already of the model's dtypes;
     ``targets`` is an int64 array with one class per sample, -1 meaning "the top class".
     """
-    specs = tuple((tuple(a.shape[1:]), a.dtype.name) for a in inputs)
-    key = (id(layer), output_index, bool(logits), specs)
-    if tf.executing_eagerly():
-        fn = _cached(_EAGER, model, key, lambda: _build_eager(model, layer, specs, output_index, logits))
-        values = fn(tuple(tf.constant(a) for a in inputs), tf.constant(targets, dtype=tf.int64))
-        # Read-only views of TensorFlow's buffers: .numpy() would copy every activation-sized
-        # result (on a batch that copy costs about a tenth of the Grad-CAM itself).
-        values = [np.asarray(v) for v in values]
-    else:
-        if _compat.is_keras3(model):
-            raise RuntimeError(
-                "Keras 3 models cannot run with eager execution disabled, and "
-                "tensorflow.compat.v1.disable_eager_execution() was called. Remove that call "
-                "(`eli5-compat migrate` does it for you): eli5_compat runs in eager mode."
-            )
-        placeholders, target_ph, fetches, session = _cached(
-            _GRAPH, model, key, lambda: _build_graph(model, layer, specs, output_index, logits)
-        )
-        feed = {ph: a for ph, a in zip(placeholders, inputs)}
-        feed[target_ph] = targets
-        values = session.run(list(fetches), feed_dict=feed)
-    activations, gradients, weights, chosen, scores, raw = values
+    values = world(model).compute_terms(model, layer, inputs, targets, output_index, bool(logits))
+    activations, gradients, weights, chosen, scores, raw = (np.asarray(v) for v in values)
     return GradcamTerms(activations, gradients, weights, chosen.astype(np.int64), scores, raw)
-
-
-SCORE_KINDS = ("output", "logits", "probability")
 
 
 def compute_scores(
@@ -123,138 +83,65 @@ def compute_scores(
     """
     if kind not in SCORE_KINDS:
         raise ValueError("kind must be one of {}, got: {!r}".format(SCORE_KINDS, kind))
-    specs = tuple((tuple(a.shape[1:]), a.dtype.name) for a in inputs)
-    key = ("scores", output_index, kind, specs)
-    if tf.executing_eagerly():
-        fn = _cached(_EAGER, model, key, lambda: _build_scores_eager(model, specs, output_index, kind))
-        return np.asarray(fn(tuple(tf.constant(a) for a in inputs), tf.constant(targets, dtype=tf.int64)))
-    placeholders, target_ph, fetch, session = _cached(
-        _GRAPH, model, key, lambda: _build_scores_graph(model, specs, output_index, kind))
-    feed = {ph: a for ph, a in zip(placeholders, inputs)}
-    feed[target_ph] = targets
-    return session.run(fetch, feed_dict=feed)
+    return np.asarray(world(model).compute_scores(model, inputs, targets, output_index, kind))
 
 
-def _cached(store: "weakref.WeakKeyDictionary[Any, Dict[Any, Any]]", model: Any, key: Any, build: Any) -> Any:
-    with _LOCK:
-        per_model = store.setdefault(model, {})
-        if key not in per_model:
-            per_model[key] = build()
-        return per_model[key]
+def clear_cache() -> None:
+    """Forget every compiled Grad-CAM computation (after changing a layer's behaviour in place)."""
+    for module_name in _WORLDS.values():
+        module = _loaded(module_name)
+        if module is not None:
+            module.clear_cache()
 
 
-def _build_eager(model: Any, layer: Any, specs: Any, output_index: int, logits: bool) -> Any:
-    model_ref, layer_ref = weakref.ref(model), weakref.ref(layer)
-
-    def gradcam_terms(xs: Tuple[tf.Tensor, ...], targets: tf.Tensor) -> Tuple[tf.Tensor, ...]:
-        return _trace(model_ref(), layer_ref(), list(xs), targets, output_index, logits)
-
-    return _concrete(gradcam_terms, specs)
-
-
-def _build_scores_eager(model: Any, specs: Any, output_index: int, kind: str) -> Any:
-    model_ref = weakref.ref(model)
-
-    def gradcam_scores(xs: Tuple[tf.Tensor, ...], targets: tf.Tensor) -> tf.Tensor:
-        return _trace_scores(model_ref(), list(xs), targets, output_index, kind)
-
-    return _concrete(gradcam_scores, specs)
+def world(model: Any) -> Any:
+    """The engine module for ``model``'s Keras and backend (imported on first use)."""
+    name = _compat.backend(model)
+    if name not in _WORLDS:
+        raise NotImplementedError(
+            "eli5_compat explains Keras models on the TensorFlow, JAX and PyTorch backends; this "
+            "model runs on Keras' {!r} backend. Set KERAS_BACKEND to tensorflow, jax or torch "
+            "before importing keras.".format(name))
+    return importlib.import_module(_WORLDS[name], __package__)
 
 
-def _concrete(body: Any, specs: Any) -> Any:
-    signature = (
-        tuple(tf.TensorSpec((None,) + shape, dtype) for shape, dtype in specs),
-        tf.TensorSpec((None,), tf.int64),
-    )
-    # Traced here, once; calling the concrete function skips tf.function's per-call dispatch.
-    return tf.function(body, input_signature=signature, autograph=False).get_concrete_function()
+def _loaded(module_name: str) -> Any:
+    return sys.modules.get(__package__ + module_name)
 
 
-def _build_graph(model: Any, layer: Any, specs: Any, output_index: int, logits: bool) -> Any:
-    return _in_session(model, specs, lambda xs, targets: _trace(model, layer, xs, targets, output_index, logits))
+class ModelCache:
+    """Built computations per model (held weakly, so a deleted model is freed) and key; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._store: "weakref.WeakKeyDictionary[Any, Dict[Any, Any]]" = weakref.WeakKeyDictionary()
+
+    def get(self, model: Any, key: Any, build: Callable[[], Any]) -> Any:
+        """The computation for (model, key), built by ``build()`` the first time."""
+        with self._lock:
+            per_model = self._store.setdefault(model, {})
+            if key not in per_model:
+                per_model[key] = build()
+            return per_model[key]
+
+    def __getitem__(self, model: Any) -> Dict[Any, Any]:
+        return self._store[model]
+
+    def clear(self) -> None:
+        """Forget everything built."""
+        with self._lock:
+            self._store.clear()
 
 
-def _build_scores_graph(model: Any, specs: Any, output_index: int, kind: str) -> Any:
-    return _in_session(model, specs, lambda xs, targets: _trace_scores(model, xs, targets, output_index, kind))
+def check_activation(layer: Any, outputs: List[Any], is_tensor: Any) -> Any:
+    """The explained layer's one output in this pass, or a ValueError saying what to choose instead.
 
-
-def _in_session(model: Any, specs: Any, trace: Any) -> Any:
-    session = _compat.v1_session(model)
-    with session.graph.as_default():
-        placeholders = [
-            tf.compat.v1.placeholder(dtype, (None,) + shape, name="eli5_compat_input")
-            for shape, dtype in specs
-        ]
-        target_ph = tf.compat.v1.placeholder(tf.int64, (None,), name="eli5_compat_targets")
-        fetches = trace(placeholders, target_ph)
-    return placeholders, target_ph, fetches, session
-
-
-# How the core differentiates. True (every world): a tf.GradientTape that is active during
-# the forward pass and watches the explained layer's output the moment that layer returns it,
-# so the tape records every op computed from it whatever the variables on the way. (Keras'
-# trainable=False leaves the tf.Variables trainable, so a default tape would also see a frozen
-# base; it would miss a path with only non-trainable variables, e.g. BatchNorm statistics.)
-# False: tf.gradients over the same traced graph, kept as the baseline that
-# benchmarks/bench_differentiation.py measures the tape against. In Keras 3, tf-keras and graph
-# mode (TF 2.15) the tape's graph is tf.gradients' minus one unused MatMul (the gradient for
-# the head's kernel) and per-call times differ by no more than the benchmark's A/A noise, so
-# the tape is used everywhere.
-_USE_TAPE = True
-
-
-def _trace(
-    model: Any, layer: Any, xs: List[tf.Tensor], targets: tf.Tensor, output_index: int, logits: bool
-) -> Tuple[tf.Tensor, ...]:
-    """Build the Grad-CAM graph for one forward pass (called while tracing)."""
-    tape = tf.GradientTape(watch_accessed_variables=False) if _USE_TAPE else None
-    watch = None if tape is None else (lambda value: _watch(tape, value))
-    with tape if tape is not None else contextlib.nullcontext():
-        with record_layer_calls(lambda obj: obj is layer, on_output=watch) as record:
-            outputs = model(xs[0] if len(xs) == 1 else xs, training=False)
-        activation = _single_output(layer, record.outputs_of(layer))
-        scores_of_all = _pick_output(outputs, output_index)
-        if logits:
-            scores_of_all = _logits_before_softmax(scores_of_all)
-        chosen = tf.where(targets < 0, tf.argmax(scores_of_all, axis=-1, output_type=tf.int64), targets)
-        scores = tf.gather(scores_of_all, chosen, batch_dims=1)
-    if tape is not None:
-        grads = tape.gradient(scores, activation)
-    else:
-        grads = tf.gradients(scores, [activation])[0]
-    if grads is None:
-        raise ValueError(_NO_GRADIENT + " ys: {}. xs: {}. grads: {}".format(scores, [activation], grads))
-    rank = len(activation.shape)
-    raw = grads  # CAM methods that are not scale-invariant in the gradients (Grad-CAM++) need these
-    grads = tf.math.l2_normalize(grads, axis=list(range(1, rank)))
-    weights = tf.reduce_mean(grads, axis=list(range(1, rank - 1)))
-    return activation, grads, weights, chosen, scores, raw
-
-
-def _trace_scores(model: Any, xs: List[tf.Tensor], targets: tf.Tensor, output_index: int, kind: str) -> tf.Tensor:
-    """Build the forward-only scoring graph (called while tracing)."""
-    outputs = model(xs[0] if len(xs) == 1 else xs, training=False)
-    scores_of_all = _pick_output(outputs, output_index)
-    if kind == "logits":
-        scores_of_all = _logits_before_softmax(scores_of_all)
-    elif kind == "probability" and _last_op(scores_of_all).type not in ("Softmax", "Sigmoid"):
-        scores_of_all = tf.nn.softmax(scores_of_all, axis=-1)
-    chosen = tf.where(targets < 0, tf.argmax(scores_of_all, axis=-1, output_type=tf.int64), targets)
-    return tf.gather(scores_of_all, chosen, batch_dims=1)
-
-
-def _watch(tape: tf.GradientTape, value: Any) -> None:
-    # Runs inside the profile hook: must not raise. Non-float or non-tensor outputs are
-    # rejected later by _single_output with a clear message.
-    if isinstance(value, tf.Tensor) and value.dtype.is_floating:
-        tape.watch(value)
-
-
-def _single_output(layer: Any, outputs: List[Any]) -> tf.Tensor:
+    ``is_tensor(value)`` tells whether a value is one tensor of the world.
+    """
     name = getattr(layer, "name", layer)
     if not outputs:
         raise ValueError(
-            _NO_GRADIENT + " Layer {!r} is not on the path from the model's input to the explained "
+            NO_GRADIENT + " Layer {!r} is not on the path from the model's input to the explained "
             "output: the model never called it. Choose a layer of this model (see model.summary()), "
             "or for a layer inside a nested model its name or 'outer/inner' path.".format(name)
         )
@@ -264,42 +151,51 @@ def _single_output(layer: Any, outputs: List[Any]) -> tf.Tensor:
             "activations are ambiguous. Choose a layer that is called once.".format(name, len(outputs))
         )
     output = outputs[0]
-    if not isinstance(output, tf.Tensor):
+    if not is_tensor(output):
         raise ValueError(
             "Layer {!r} returns {} rather than one tensor; choose a layer with a single "
             "output.".format(name, type(output).__name__)
         )
-    if output.shape.rank is None or output.shape.rank < 3:
+    found = rank(output)
+    if found is None or found < 3:
         raise ValueError(
             "Layer {!r} has output shape {}, with no spatial axes to localise over. Choose a "
-            "convolutional or pooling layer (output rank 3 or more).".format(name, output.shape)
+            "convolutional or pooling layer (output rank 3 or more).".format(name, _shape_text(output))
         )
     return output
 
 
-def _pick_output(outputs: Any, index: int) -> tf.Tensor:
-    flat = list(outputs) if isinstance(outputs, (list, tuple)) else tf.nest.flatten(outputs)
-    chosen = flat[index]
-    if chosen.shape.rank != 2:
+def check_output(outputs: List[Any], index: int) -> Any:
+    """Output ``index`` of the model's flattened outputs, checked to be (batch, classes)."""
+    chosen = outputs[index]
+    if rank(chosen) != 2:
         raise ValueError(
             "The explained output must have shape (batch, classes); got {}. Pick a "
-            "classification output with output=...".format(chosen.shape)
+            "classification output with output=...".format(_shape_text(chosen))
         )
     return chosen
 
 
-def _last_op(tensor: tf.Tensor) -> Any:
-    while tensor.op.type in _PASS_THROUGH_OPS:
-        tensor = tensor.op.inputs[0]
-    return tensor.op
+def not_softmax(found: str) -> ValueError:
+    """The error for logits=True on an output that no softmax computed (``found``: what did)."""
+    return ValueError(
+        "logits=True needs an output computed by a softmax activation, but this output "
+        "comes from a {!r} operation. Leave logits=False for models that already output "
+        "logits or use another activation.".format(found)
+    )
 
 
-def _logits_before_softmax(probabilities: tf.Tensor) -> tf.Tensor:
-    op = _last_op(probabilities)
-    if op.type != "Softmax":
-        raise ValueError(
-            "logits=True needs an output computed by a softmax activation, but this output "
-            "comes from a {!r} operation. Leave logits=False for models that already output "
-            "logits or use another activation.".format(op.type)
-        )
-    return op.inputs[0]
+def rank(value: Any) -> Any:
+    """The rank of a tensor of any world (None when unknown or not a tensor)."""
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        return None
+    rank = getattr(shape, "rank", None)
+    if rank is not None or hasattr(shape, "rank"):
+        return rank
+    return len(shape)
+
+
+def _shape_text(value: Any) -> str:
+    shape = value.shape
+    return str(shape) if hasattr(shape, "rank") else str(tuple(shape))

@@ -6,19 +6,14 @@ and input signature; the cache holds the model weakly.
 """
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
-import tensorflow as tf
-
-from . import _compat
+from . import _compat, _engine
 from ._capture import record_layer_calls
 
 Spec = Tuple[Tuple[Optional[int], ...], str]
-_CACHE: "weakref.WeakKeyDictionary[Any, Dict[Any, Probe]]" = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
+_CACHE = _engine.ModelCache()
 
 
 @dataclass
@@ -44,35 +39,19 @@ def probe(model: Any, specs: Sequence[Spec]) -> Probe:
             "once on data (model(doc)) or build it (model.build(input_shape)) first.".format(model.name)
         )
     key = tuple(specs)
-    with _LOCK:
-        per_model = _CACHE.setdefault(model, {})
-        if key not in per_model:
-            per_model[key] = _trace(model, key)
-        return per_model[key]
+    return _CACHE.get(model, key, lambda: _trace(model, key))
 
 
 def _trace(model: Any, specs: Tuple[Spec, ...]) -> Probe:
     result = Probe()
 
-    def forward(*xs: tf.Tensor) -> Any:
+    def forward(*xs: Any) -> Any:
         with record_layer_calls(_compat.is_keras_layer) as record:
             outputs = model(xs[0] if len(xs) == 1 else list(xs), training=False)
-        result.calls = [(lay, _rank(out)) for lay, out in record.calls if lay is not model]
-        result.output_shapes = [
-            tuple(t.shape.as_list()) for t in tf.nest.flatten(outputs) if isinstance(t, tf.Tensor)
-        ]
+        result.calls = [(lay, _engine.rank(out)) for lay, out in record.calls if lay is not model]
         return outputs
 
-    tensor_specs = [tf.TensorSpec((None,) + tuple(shape), dtype) for shape, dtype in specs]
-    if tf.executing_eagerly():
-        tf.function(forward, autograph=False).get_concrete_function(*tensor_specs)
-    else:
-        with _compat.v1_session(model).graph.as_default():
-            forward(*[tf.compat.v1.placeholder(s.dtype, s.shape) for s in tensor_specs])
+    outputs = _engine.world(model).trace_abstract(model, specs, forward)
+    # The batch axis is unknown (None) or 1, depending on how the backend traced.
+    result.output_shapes = [(None,) + tuple(shape[1:]) for shape in outputs]
     return result
-
-
-def _rank(output: Any) -> Optional[int]:
-    if isinstance(output, tf.Tensor) and output.shape.rank is not None:
-        return output.shape.rank
-    return None

@@ -1,0 +1,165 @@
+"""The JAX world of the Grad-CAM core (Keras 3 with ``KERAS_BACKEND=jax``).
+
+How it differentiates with respect to an inner layer's output without touching the model:
+``jax.make_jaxpr`` traces ``model.stateless_call`` (the weights are inputs, so later
+``set_weights`` and training are seen) while the profile hook of :mod:`._capture` notes the
+value the explained layer returns. The traced program also takes a placeholder of that
+value's shape as an extra input. In a copy of the program, every use of the layer's output
+after the layer is rewired to the placeholder, so the copy computes the model's outputs
+from the placeholder: the head of the model as a function of the activations. One
+``jax.jit``-compiled function then runs the program once for the activations and takes the
+gradient of the head at them. The program is built once per (model, layer, output, logits,
+input shapes, batch size included, and dtypes) and reused.
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Any, List, Sequence, Tuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.extend.core import ClosedJaxpr, jaxpr_as_fun
+
+from ._capture import record_function_calls, record_layer_calls
+from ._engine import ModelCache, check_activation, check_output, not_softmax
+
+_TERMS = ModelCache()
+_L2_EPSILON = 1e-12  # as tf.math.l2_normalize: x / sqrt(max(sum(x^2), 1e-12))
+
+
+def clear_cache() -> None:
+    """Forget this world's compiled computations."""
+    _TERMS.clear()
+
+
+def compute_terms(model: Any, layer: Any, inputs: Sequence[np.ndarray], targets: np.ndarray,
+                  output_index: int, logits: bool) -> Sequence[Any]:
+    """Activations, gradients, weights, targets, scores and raw gradients (see ``_engine``)."""
+    specs = _specs(inputs)
+    fn = _TERMS.get(model, (id(layer), output_index, logits, specs),
+                    lambda: _build_terms(model, layer, specs, output_index, logits))
+    return fn(*_variables(model), tuple(inputs), jnp.asarray(targets, dtype=jnp.int32))
+
+
+def compute_scores(model: Any, inputs: Sequence[np.ndarray], targets: np.ndarray, output_index: int,
+                   kind: str) -> np.ndarray:
+    """Each input's score for its target class (see ``_engine.compute_scores``)."""
+    specs = _specs(inputs)
+    fn = _TERMS.get(model, ("scores", output_index, kind, specs),
+                    lambda: _build_scores(model, output_index, kind))
+    return fn(*_variables(model), tuple(inputs), jnp.asarray(targets, dtype=jnp.int32))
+
+
+def trace_abstract(model: Any, specs: Any, forward: Any) -> List[Any]:
+    """Call ``forward(*xs)`` once on abstract inputs of ``specs`` (batch 1), computing nothing;
+    returns the shapes of its flattened outputs."""
+    structs = [jax.ShapeDtypeStruct((1,) + tuple(shape), dtype) for shape, dtype in specs]
+    return [tuple(leaf.shape) for leaf in jax.tree_util.tree_leaves(jax.eval_shape(forward, *structs))]
+
+
+def _specs(inputs: Sequence[np.ndarray]) -> Tuple[Any, ...]:
+    # Whole shapes: a traced program has a fixed batch size.
+    return tuple((tuple(a.shape), a.dtype.name) for a in inputs)
+
+
+def _variables(model: Any) -> Tuple[List[Any], List[Any]]:
+    return ([v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables])
+
+
+def _call(model: Any, trainable: Any, non_trainable: Any, xs: Sequence[Any]) -> Any:
+    outputs, _ = model.stateless_call(trainable, non_trainable, xs[0] if len(xs) == 1 else list(xs), training=False)
+    return outputs
+
+
+def _head_output(outputs: Any, output_index: int, activations: Any, kind: str) -> Any:
+    """The explained output (``kind="output"``), the logits its softmax was given (``"logits"``),
+    or probabilities (``"probability"``): the output if a softmax or sigmoid made it, else its softmax."""
+    chosen = check_output(jax.tree_util.tree_leaves(outputs), output_index)
+    if kind == "output":
+        return chosen
+    producer = activations.producer_of(chosen)
+    if kind == "logits":
+        if producer is None or producer[0] != "softmax":
+            raise not_softmax(producer[0] if producer else "not a softmax")
+        return producer[1]
+    return chosen if producer is not None else jax.nn.softmax(chosen, axis=-1)
+
+
+def _activation_functions() -> Any:
+    from keras.src.ops import nn
+
+    return record_function_calls([nn.softmax, nn.sigmoid], "x")
+
+
+def _pick(scores_of_all: Any, targets: Any) -> Tuple[Any, Any]:
+    chosen = jnp.where(targets < 0, jnp.argmax(scores_of_all, axis=-1).astype(targets.dtype), targets)
+    return chosen, jnp.take_along_axis(scores_of_all, chosen[:, None], axis=1)[:, 0]
+
+
+def _build_scores(model: Any, output_index: int, kind: str) -> Any:
+    model_ref = weakref.ref(model)
+
+    def scores(trainable: Any, non_trainable: Any, xs: Any, targets: Any) -> Any:
+        with _activation_functions() as activations:
+            outputs = _call(model_ref(), trainable, non_trainable, xs)
+        return _pick(_head_output(outputs, output_index, activations, kind), targets)[1]
+
+    return jax.jit(scores)
+
+
+def _build_terms(model: Any, layer: Any, specs: Any, output_index: int, logits: bool) -> Any:
+    def traced(trainable: Any, non_trainable: Any, xs: Any, placeholder: Any) -> Any:
+        with record_layer_calls(lambda obj: obj is layer) as record, _activation_functions() as activations:
+            outputs = _call(model, trainable, non_trainable, xs)
+        activation = check_activation(layer, record.outputs_of(layer), _is_tensor)
+        scores_of_all = _head_output(outputs, output_index, activations, "logits" if logits else "output")
+        return scores_of_all, activation, placeholder
+
+    trainable, non_trainable = _variables(model)
+    structs = [jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in specs]
+    _, activation_struct, _ = jax.eval_shape(lambda t, n, xs: traced(t, n, xs, 0.0), trainable, non_trainable,
+                                             structs)
+    placeholder = jax.ShapeDtypeStruct(activation_struct.shape, activation_struct.dtype)
+    head = _rewired(jax.make_jaxpr(traced)(trainable, non_trainable, structs, placeholder))
+    rank = len(activation_struct.shape)
+
+    def terms(trainable: Any, non_trainable: Any, xs: Any, targets: Any) -> Tuple[Any, ...]:
+        flat = jax.tree_util.tree_leaves((trainable, non_trainable, list(xs)))
+        _, activation = head(*flat, jnp.zeros(activation_struct.shape, activation_struct.dtype))
+
+        def total_score(values: Any) -> Any:
+            scores_of_all, _ = head(*flat, values)
+            chosen, scores = _pick(scores_of_all, targets)
+            return jnp.sum(scores), (chosen, scores)
+
+        raw, (chosen, scores) = jax.grad(total_score, has_aux=True)(activation)
+        axes = tuple(range(1, rank))
+        norm = jax.lax.rsqrt(jnp.maximum(jnp.sum(raw * raw, axis=axes, keepdims=True), _L2_EPSILON))
+        gradients = raw * norm
+        weights = jnp.mean(gradients, axis=tuple(range(1, rank - 1)))
+        return activation, gradients, weights, chosen, scores, raw
+
+    return jax.jit(terms)
+
+
+def _is_tensor(value: Any) -> bool:
+    return isinstance(value, jax.Array)
+
+
+def _rewired(closed: Any) -> Any:
+    """The traced program (outputs: scores, activation, placeholder; last input: the placeholder)
+    with every use of the activation after the layer read from the placeholder instead; as a
+    function of the flat inputs returning [scores, activation]."""
+    jaxpr = closed.jaxpr
+    scores_var, activation_var, placeholder_var = jaxpr.outvars
+    if activation_var in jaxpr.invars or placeholder_var is not jaxpr.invars[-1]:
+        raise ValueError("The explained layer returns one of the model's inputs unchanged; choose a layer "
+                         "that computes something (a convolution or pooling layer).")
+
+    def swap(var: Any) -> Any:
+        return placeholder_var if var is activation_var else var
+
+    eqns = [eqn.replace(invars=[swap(v) for v in eqn.invars]) for eqn in jaxpr.eqns]
+    program = ClosedJaxpr(jaxpr.replace(eqns=eqns, outvars=[swap(scores_var), activation_var]), closed.consts)
+    return lambda *args: jaxpr_as_fun(program)(*args)
