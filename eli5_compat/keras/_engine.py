@@ -176,6 +176,31 @@ def check_output(outputs: List[Any], index: int) -> Any:
     return chosen
 
 
+def recording_softmax_and_sigmoid() -> Any:
+    """A context recording Keras 3's softmax and sigmoid calls (their input and output), so that
+    an output they made can be recognised: for ``logits=True`` and probability scores."""
+    from keras.src.ops import nn
+
+    from ._capture import record_function_calls
+
+    return record_function_calls([nn.softmax, nn.sigmoid], "x")
+
+
+def scores_of_kind(flat_outputs: List[Any], output_index: int, recorded: Any, kind: str, softmax: Any) -> Any:
+    """Keras 3 worlds: the explained output (``kind="output"``), the logits its softmax was given
+    (``"logits"``), or probabilities (``"probability"``: the output if a softmax or sigmoid made
+    it, else ``softmax(output)``). ``recorded``: what :func:`recording_softmax_and_sigmoid` saw."""
+    chosen = check_output(flat_outputs, output_index)
+    if kind == "output":
+        return chosen
+    producer = recorded.producer_of(chosen)
+    if kind == "logits":
+        if producer is None or producer[0] != "softmax":
+            raise not_softmax(producer[0] if producer else "not a softmax")
+        return producer[1]
+    return chosen if producer is not None else softmax(chosen)
+
+
 def not_softmax(found: str) -> ValueError:
     """The error for logits=True on an output that no softmax computed (``found``: what did)."""
     return ValueError(

@@ -21,8 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend.core import ClosedJaxpr, jaxpr_as_fun
 
-from ._capture import record_function_calls, record_layer_calls
-from ._engine import ModelCache, check_activation, check_output, not_softmax
+from ._capture import record_layer_calls
+from ._engine import ModelCache, check_activation, recording_softmax_and_sigmoid, scores_of_kind
 
 _TERMS = ModelCache()
 _L2_EPSILON = 1e-12  # as tf.math.l2_normalize: x / sqrt(max(sum(x^2), 1e-12))
@@ -72,24 +72,8 @@ def _call(model: Any, trainable: Any, non_trainable: Any, xs: Sequence[Any]) -> 
     return outputs
 
 
-def _head_output(outputs: Any, output_index: int, activations: Any, kind: str) -> Any:
-    """The explained output (``kind="output"``), the logits its softmax was given (``"logits"``),
-    or probabilities (``"probability"``): the output if a softmax or sigmoid made it, else its softmax."""
-    chosen = check_output(jax.tree_util.tree_leaves(outputs), output_index)
-    if kind == "output":
-        return chosen
-    producer = activations.producer_of(chosen)
-    if kind == "logits":
-        if producer is None or producer[0] != "softmax":
-            raise not_softmax(producer[0] if producer else "not a softmax")
-        return producer[1]
-    return chosen if producer is not None else jax.nn.softmax(chosen, axis=-1)
-
-
-def _activation_functions() -> Any:
-    from keras.src.ops import nn
-
-    return record_function_calls([nn.softmax, nn.sigmoid], "x")
+def _head_output(outputs: Any, output_index: int, recorded: Any, kind: str) -> Any:
+    return scores_of_kind(jax.tree_util.tree_leaves(outputs), output_index, recorded, kind, lambda v: jax.nn.softmax(v, axis=-1))
 
 
 def _pick(scores_of_all: Any, targets: Any) -> Tuple[Any, Any]:
@@ -101,7 +85,7 @@ def _build_scores(model: Any, output_index: int, kind: str) -> Any:
     model_ref = weakref.ref(model)
 
     def scores(trainable: Any, non_trainable: Any, xs: Any, targets: Any) -> Any:
-        with _activation_functions() as activations:
+        with recording_softmax_and_sigmoid() as activations:
             outputs = _call(model_ref(), trainable, non_trainable, xs)
         return _pick(_head_output(outputs, output_index, activations, kind), targets)[1]
 
@@ -110,7 +94,7 @@ def _build_scores(model: Any, output_index: int, kind: str) -> Any:
 
 def _build_terms(model: Any, layer: Any, specs: Any, output_index: int, logits: bool) -> Any:
     def traced(trainable: Any, non_trainable: Any, xs: Any, placeholder: Any) -> Any:
-        with record_layer_calls(lambda obj: obj is layer) as record, _activation_functions() as activations:
+        with record_layer_calls(lambda obj: obj is layer) as record, recording_softmax_and_sigmoid() as activations:
             outputs = _call(model, trainable, non_trainable, xs)
         activation = check_activation(layer, record.outputs_of(layer), _is_tensor)
         scores_of_all = _head_output(outputs, output_index, activations, "logits" if logits else "output")

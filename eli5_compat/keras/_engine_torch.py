@@ -1,0 +1,105 @@
+"""The PyTorch world of the Grad-CAM core (Keras 3 with ``KERAS_BACKEND=torch``).
+
+PyTorch differentiates eagerly with respect to any tensor of the graph it records, so the
+explained layer's output, noted by the profile hook of :mod:`._capture` as the layer returns
+it, is differentiated directly with ``torch.autograd.grad``. No hook is registered on the
+model's modules and nothing is set on them. The inputs are fresh tensors that require
+gradients, so the graph is recorded even through frozen layers whose parameters do not.
+Nothing is compiled (eager autograd), so there is nothing to cache but the layer checks.
+"""
+from __future__ import annotations
+
+from typing import Any, List, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from ._capture import record_layer_calls
+from ._engine import NO_GRADIENT, check_activation, recording_softmax_and_sigmoid, scores_of_kind
+
+_L2_EPSILON = 1e-12  # as tf.math.l2_normalize: x / sqrt(max(sum(x^2), 1e-12))
+
+
+def clear_cache() -> None:
+    """Nothing is compiled or cached in this world."""
+
+
+def compute_terms(model: Any, layer: Any, inputs: Sequence[np.ndarray], targets: np.ndarray,
+                  output_index: int, logits: bool) -> Sequence[Any]:
+    """Activations, gradients, weights, targets, scores and raw gradients (see ``_engine``)."""
+    xs = [torch.tensor(np.asarray(a), device=_device(model), requires_grad=_is_float(a)) for a in inputs]
+    with torch.enable_grad():
+        with record_layer_calls(lambda obj: obj is layer) as record, recording_softmax_and_sigmoid() as activations:
+            outputs = _call(model, xs)
+        activation = check_activation(layer, record.outputs_of(layer), _is_tensor)
+        scores_of_all = _head_output(outputs, output_index, activations, "logits" if logits else "output")
+        chosen, scores = _pick(scores_of_all, torch.as_tensor(targets, device=scores_of_all.device))
+        if not activation.requires_grad:
+            raise ValueError(NO_GRADIENT + " The explained output does not depend on layer {!r}'s output."
+                             .format(layer.name))
+        (raw,) = torch.autograd.grad(scores.sum(), activation, allow_unused=True)
+    if raw is None:
+        raise ValueError(NO_GRADIENT + " ys: {}. xs: {}. grads: None".format(scores, [activation]))
+    with torch.no_grad():
+        axes = tuple(range(1, raw.dim()))
+        norm = torch.rsqrt(torch.clamp(torch.sum(raw * raw, dim=axes, keepdim=True), min=_L2_EPSILON))
+        gradients = raw * norm
+        weights = torch.mean(gradients, dim=tuple(range(1, raw.dim() - 1)))
+    return [_numpy(v) for v in (activation, gradients, weights, chosen, scores, raw)]
+
+
+def compute_scores(model: Any, inputs: Sequence[np.ndarray], targets: np.ndarray, output_index: int,
+                   kind: str) -> np.ndarray:
+    """Each input's score for its target class (see ``_engine.compute_scores``)."""
+    xs = [torch.as_tensor(np.asarray(a), device=_device(model)) for a in inputs]
+    with torch.no_grad(), recording_softmax_and_sigmoid() as activations:
+        outputs = _call(model, xs)
+        scores_of_all = _head_output(outputs, output_index, activations, kind)
+        return _numpy(_pick(scores_of_all, torch.as_tensor(targets, device=scores_of_all.device))[1])
+
+
+def trace_abstract(model: Any, specs: Any, forward: Any) -> List[Any]:
+    """Call ``forward(*xs)`` once on zeros of ``specs`` (batch 1) without gradients; returns the
+    shapes of its flattened outputs. (PyTorch has no abstract tracing that Keras layers accept.)"""
+    xs = [torch.zeros((1,) + tuple(shape), dtype=getattr(torch, dtype), device=_device(model))
+          for shape, dtype in specs]
+    with torch.no_grad():
+        outputs = forward(*xs)
+    return [tuple(t.shape) for t in _flatten(outputs) if _is_tensor(t)]
+
+
+def _call(model: Any, xs: List[Any]) -> Any:
+    return model(xs[0] if len(xs) == 1 else xs, training=False)
+
+
+def _flatten(outputs: Any) -> List[Any]:
+    from keras import tree
+
+    return list(tree.flatten(outputs))
+
+
+def _head_output(outputs: Any, output_index: int, recorded: Any, kind: str) -> Any:
+    return scores_of_kind(_flatten(outputs), output_index, recorded, kind, lambda v: torch.softmax(v, dim=-1))
+
+
+def _pick(scores_of_all: Any, targets: Any) -> Tuple[Any, Any]:
+    chosen = torch.where(targets < 0, torch.argmax(scores_of_all, dim=-1), targets)
+    return chosen, torch.gather(scores_of_all, 1, chosen[:, None])[:, 0]
+
+
+def _device(model: Any) -> Any:
+    for variable in model.weights:
+        return variable.value.device
+    return None
+
+
+def _is_float(array: np.ndarray) -> bool:
+    return np.issubdtype(np.asarray(array).dtype, np.floating)
+
+
+def _is_tensor(value: Any) -> bool:
+    return isinstance(value, torch.Tensor)
+
+
+def _numpy(value: Any) -> np.ndarray:
+    return value.detach().cpu().numpy()
