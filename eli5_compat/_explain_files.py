@@ -70,8 +70,9 @@ def load_model(path: Path) -> Any:
             raise ValueError("{} is a SavedModel folder: Keras 3 cannot load those as models with layers. "
                              "Install tf-keras (pip install tf-keras) or save the model as .keras.".format(path))
         return tf_keras.models.load_model(str(path), compile=False)
-    from tensorflow import keras
+    from .keras._backend_check import configured_keras
 
+    keras = configured_keras()
     try:
         return keras.models.load_model(str(path), compile=False)
     except Exception as exc:

@@ -37,10 +37,13 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "graph_only: about graph mode itself (deselected in eager worlds)")
     config.addinivalue_line("markers", "legacy_eli5: compares with an installed eli5 0.11 (graph-mode world only)")
     config.addinivalue_line("markers", "once: the same whatever the world (Keras 3 notebook, packaging): run once per CI")
+    config.addinivalue_line("markers", "tensorflow_only: about TensorFlow itself (deselected on the JAX and PyTorch backends)")
 
 
 def pytest_collection_modifyitems(config, items):
     not_here = ("eager_only", "tooling") if GRAPH_MODE else ("graph_only", "legacy_eli5")
+    if BACKEND != "tensorflow":
+        not_here += ("tensorflow_only",)
     dropped = [item for item in items if any(item.get_closest_marker(m) for m in not_here)]
     kept = [item for item in items if item not in dropped]
     if dropped:

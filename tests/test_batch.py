@@ -69,6 +69,7 @@ def test_iterable_of_batches_and_streaming(model, docs):
 
 
 @pytest.mark.eager_only
+@pytest.mark.tensorflow_only
 def test_tf_data_dataset_with_labels(model, docs):
     import tensorflow as tf
 

@@ -143,6 +143,7 @@ def test_unknown_input_size_is_accepted(keras):
 
 @pytest.mark.slow
 @pytest.mark.eager_only
+@pytest.mark.tensorflow_only
 def test_keras3_in_graph_mode_says_what_to_do():
     code = textwrap.dedent("""
         import numpy as np, tensorflow as tf
