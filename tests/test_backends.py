@@ -234,34 +234,43 @@ def test_nested_inner_layer_matches_reference(nested, layer, target):
 
 @pytest.fixture(scope="module")
 def subclassed(keras):
+    """A subclassed model with BatchNorm and a residual connection around its second conv."""
     L = keras.layers
 
-    class Net(keras.Model):
+    class ResidualNet(keras.Model):
         def __init__(self):
-            super().__init__(name="net")
+            super().__init__(name="residual_net")
             self.conv1 = L.Conv2D(4, 3, activation="relu", name="first")
-            self.conv2 = L.Conv2D(6, 3, activation="relu", name="second")
-            self.pool = L.GlobalAveragePooling2D()
-            self.head = L.Dense(3, activation="softmax")
+            self.norm = L.BatchNormalization(name="norm")
+            self.conv2 = L.Conv2D(4, 3, padding="same", activation="relu", name="second")
+            self.pool = L.GlobalAveragePooling2D(name="pool")
+            self.head = L.Dense(3, activation="softmax", name="head")
 
         def call(self, x, training=False):
-            return self.head(self.pool(self.conv2(self.conv1(x))))
+            h = self.norm(self.conv1(x), training=training)
+            return self.head(self.pool(self.conv2(h) + h))
 
-    net = Net()
+    net = ResidualNet()
     net(np.zeros((1, 10, 10, 3), "float32"))
     seeded(net, 8)
     return net, np.random.default_rng(2).random((1, 10, 10, 3)).astype("float32")
 
 
 @pytest.mark.parametrize("layer", [None, pytest.param("second", marks=pytest.mark.eager_only),
+                                   pytest.param("conv2", marks=pytest.mark.eager_only),
                                    pytest.param("first", marks=pytest.mark.eager_only)])  # README: eager mode
 def test_subclassed_model_matches_reference(subclassed, layer):
     net, doc = subclassed
+
+    def norm(a):
+        return net.norm(a, training=False)
+
     if layer == "first":
-        parts = ([net.conv1], [net.conv2, net.pool, net.head])
-    else:
-        parts = ([net.conv1, net.conv2], [net.pool, net.head])
-    acts, grads, score, chosen = two_stage_terms(_chain(parts[0]), _chain(parts[1]), doc)
+        acts_of, scores_of = net.conv1, lambda a: net.head(net.pool(net.conv2(norm(a)) + norm(a)))
+    else:  # the last layer called with the input's rank; the skip is a constant for its gradient
+        skip = norm(net.conv1(as_tensor(doc)))
+        acts_of, scores_of = lambda x: net.conv2(norm(net.conv1(x))), lambda b: net.head(net.pool(b + skip))
+    acts, grads, score, chosen = two_stage_terms(acts_of, scores_of, doc)
     _check(eli5.explain_prediction(net, doc, layer=layer), acts, grads, score, chosen)
 
 
