@@ -383,7 +383,9 @@ def _same_snapshot(before, after):
     assert before[1:] == after[1:]
 
 
-def test_shared_model_from_four_threads_equals_serial_calls_and_is_unchanged(plain):
+@pytest.mark.parametrize("start", ["cold", "warm"])
+def test_shared_model_from_four_threads_equals_serial_calls_and_is_unchanged(plain, start):
+    """cold: the threads build the computations concurrently (cache cleared); warm: they reuse them."""
     model, images = plain
     calls = [(i % 5, layer, method) for i, (layer, method) in
              enumerate([("c1", "gradcam"), ("c2", "gradcam"), ("c2", "gradcam++"), (None, "gradcam")] * 3)]
@@ -395,12 +397,15 @@ def test_shared_model_from_four_threads_equals_serial_calls_and_is_unchanged(pla
         expl = eli5.explain_prediction(model, images[i:i + 1], layer=layer, method=method)
         return _heat(expl), int(expl.targets[0].target), float(expl.targets[0].score)
 
-    serial = [run(call) for call in calls]
+    if start == "cold":
+        eli5.keras.clear_cache()
+    else:
+        serial = [run(call) for call in calls]
     results, errors = {}, []
 
     def worker(k):
         try:
-            for j in range(k, len(calls), 4):
+            for j in range(3 * k, 3 * k + 3):  # each thread mixes layers and methods
                 results[j] = run(calls[j])
         except Exception as error:  # reported below, with the thread's call
             errors.append((k, repr(error)))
@@ -412,6 +417,8 @@ def test_shared_model_from_four_threads_equals_serial_calls_and_is_unchanged(pla
         thread.join()
     assert not errors, errors
     assert sorted(results) == list(range(len(calls)))
+    if start == "cold":
+        serial = [run(call) for call in calls]
     for j, (heat, target, score) in enumerate(serial):
         np.testing.assert_allclose(results[j][0], heat, rtol=0, atol=ATOL, err_msg=str(calls[j]))
         assert results[j][1:] == (target, pytest.approx(score, rel=1e-6))
