@@ -327,7 +327,9 @@ def test_layer_off_the_path_of_the_explained_output(two_by_two):
     model, doc = two_by_two
     with pytest.raises(ValueError) as info:  # called in the forward pass, but only for the other output
         eli5.explain_prediction(model, doc, layer="colour_conv", output="kind")
-    assert str(info.value).startswith(NO_GRADIENT), str(info.value)
+    message = str(info.value)
+    assert message.startswith(NO_GRADIENT), message
+    assert "colour_conv" in message, message  # names the layer (TensorFlow: in the tensor's name)
 
 
 def test_layer_of_another_model_is_not_on_the_path(two_by_two, keras):
