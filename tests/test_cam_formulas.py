@@ -8,11 +8,13 @@ as eli5 0.11 normalises Grad-CAM, within 1e-5.
 """
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import eli5_compat as eli5
-from conftest import GRAPH_MODE
-from reference import seeded, tape_terms as _tape
+from conftest import BACKEND, GRAPH_MODE
+from reference import as_tensor, seeded, tape_terms as _tape, to_numpy, two_stage_terms
+
+if BACKEND == "tensorflow":
+    import tensorflow as tf
 
 ATOL = 1e-5
 METHODS = ("gradcam", "gradcam++", "layercam", "hirescam", "xgradcam", "scorecam", "eigencam")
@@ -80,6 +82,26 @@ def reference_map(method, acts, grads, image=None, probability=None, max_channel
     raise AssertionError(method)
 
 
+def _spatial_mean(x):
+    """Mean over the two spatial axes, with the world's own ops (tf-keras and Keras 2 have no keras.ops)."""
+    if BACKEND == "tensorflow":
+        return tf.reduce_mean(x, axis=(1, 2))
+    import keras
+
+    return keras.ops.mean(x, axis=(1, 2))
+
+
+def _rounding_sensitivity(method, acts, grads, draws=8):
+    """How far the reference map moves when each gradient is changed by one unit of float32 rounding."""
+    if method == "scorecam":
+        return 0.0  # no gradients
+    rng = np.random.default_rng(0)
+    base = reference_map(method, acts, grads)
+    unit = np.float32(2 ** -23)
+    return max(float(np.max(np.abs(reference_map(method, acts, grads * (1 + unit * rng.choice([-1, 1], grads.shape)))
+                                   - base))) for _ in range(draws))
+
+
 def _softmax(x):
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
@@ -122,8 +144,13 @@ def _plain_terms(model, layer, image, target):
         grads_t = tf.gradients(out_t[:, chosen], acts_t)[0]
         acts, grads = session.run([acts_t, grads_t], {model.input: image[None]})
         return acts[0], grads[0], float(predicted[chosen]), chosen
-    from tensorflow import keras
-
+    if BACKEND == "tensorflow":
+        from tensorflow import keras
+    else:
+        import keras
+    if BACKEND == "jax":  # no gradient w.r.t. an intermediate value: sub-models to and from the layer
+        to_acts = keras.Model(model.inputs, model.get_layer(layer).output)
+        return two_stage_terms(to_acts, keras.Model(model.get_layer(layer).output, model.output), image[None], target)
     split = keras.Model(model.inputs, [model.get_layer(layer).output, model.output])
     return _tape(lambda x: tuple(split(x)), image[None], target)
 
@@ -221,7 +248,7 @@ def kinds(keras):
 
         def call(self, x, training=False):
             stem = self.stem(x)
-            return self.out(tf.reduce_mean(self.block(stem) + stem, axis=(1, 2)))
+            return self.out(_spatial_mean(self.block(stem) + stem))
 
     net = Net()
     net(np.zeros((1, 10, 10, 3), "float32"))
@@ -229,10 +256,10 @@ def kinds(keras):
 
     def net_split(x):
         block = net.block(net.stem(x))
-        return block, net.out(tf.reduce_mean(block + net.stem(x), axis=(1, 2)))
+        return block, net.out(_spatial_mean(block + net.stem(x)))
 
     found["subclassed"] = (net, rng.random((3, 10, 10, 3)).astype("float32"), {"layer": "block"}, net_split, True,
-                           lambda batch: net(batch).numpy())
+                           lambda batch: to_numpy(net(batch)))
 
     # two inputs, two outputs; the second output is explained
     meta = L.Input((3,), name="meta")
@@ -271,6 +298,7 @@ def _doc(kind, kwargs, images, i, stop=None):
 
 
 @pytest.mark.eager_only
+@pytest.mark.intermediate_gradients
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_model_kind_single_and_batch(kinds, kind, method):
@@ -280,7 +308,7 @@ def test_every_model_kind_single_and_batch(kinds, kind, method):
     for i, target in enumerate(targets):
         doc = _doc(kind, kwargs, images, i)
         if "meta" in kwargs:
-            acts, grads, score, chosen = _tape(lambda x: tuple(split([tf.constant(doc[0]), x])), doc[1], target)
+            acts, grads, score, chosen = _tape(lambda x: tuple(split([as_tensor(doc[0]), x])), doc[1], target)
             meta = doc[0]
 
             def score_of(batch, meta=meta):
@@ -294,5 +322,9 @@ def test_every_model_kind_single_and_batch(kinds, kind, method):
         if i == 0:
             batch = eli5.explain_predictions(model, _doc(kind, kwargs, images, 0, len(images)), targets=targets,
                                              method=method, batch_size=2, progress=False, **options)
-        np.testing.assert_allclose(batch[i].targets[0].heatmap, single.targets[0].heatmap, rtol=0, atol=ATOL)
+        # A batch may round the gradients differently from a single call (PyTorch's matmul kernels
+        # differ with the batch size); allow ten times what one unit of float32 rounding in the
+        # gradients moves this map (Grad-CAM++'s alpha sums can cancel: up to 2e-5 per unit here).
+        atol = max(ATOL, 10 * _rounding_sensitivity(method, acts, grads))
+        np.testing.assert_allclose(batch[i].targets[0].heatmap, single.targets[0].heatmap, rtol=0, atol=atol)
         assert batch[i].method == LABELS[method] and int(batch[i].targets[0].target) == target
