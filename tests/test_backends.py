@@ -109,12 +109,18 @@ def test_batch_of_five_equals_five_single_calls(plain):
 
 # --- logits=True: the pre-softmax model as reference ---------------------------------------------
 
+def _without_softmax(keras, dense):
+    """A new Dense with ``dense``'s weights and no activation: the pre-softmax model's last layer."""
+    kernel, bias = dense.get_weights()
+    pre = keras.layers.Dense(kernel.shape[1], name=dense.name + "_logits")
+    pre.build((None, kernel.shape[0]))
+    pre.set_weights([kernel, bias])
+    return pre
+
+
 def test_logits_matches_the_pre_softmax_model(plain, keras):
     model, images = plain
-    head = model.get_layer("probs")
-    pre = keras.layers.Dense(5, name="pre_softmax")  # the same Dense without its softmax
-    pre.build((None, head.get_weights()[0].shape[0]))
-    pre.set_weights(head.get_weights())
+    pre = _without_softmax(keras, model.get_layer("probs"))
     at = [lay.name for lay in model.layers].index("c2") + 1
     to_scores = _chain(model.layers[at:-1] + [pre])
     for target in (None, 1):
@@ -314,6 +320,20 @@ def test_two_inputs_two_outputs_explains_the_chosen_output(two_by_two, output, l
     dict_doc = eli5.explain_prediction(model, {"img": doc[0], "meta": doc[1]}, targets=[2], layer=layer,
                                        output=output)
     np.testing.assert_allclose(_heat(dict_doc), _heat(expl), rtol=0, atol=ATOL)
+
+
+def test_two_inputs_two_outputs_with_logits(two_by_two, keras):
+    model, doc = two_by_two
+    get = model.get_layer
+    pre = _without_softmax(keras, get("kind"))
+    meta = as_tensor(doc[1])
+
+    def to_scores(acts):
+        return pre(get("kind_cat")([get("kind_pool")(get("kind_conv")(acts)), meta]))
+
+    acts, grads, score, chosen = two_stage_terms(get("shared"), to_scores, doc[0], 1)
+    expl = eli5.explain_prediction(model, doc, targets=[1], layer="shared", output="kind", logits=True)
+    _check(expl, acts, grads, score, chosen)
 
 
 # --- bad input: the same errors in every world -------------------------------------------------------
