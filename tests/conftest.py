@@ -39,6 +39,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "once: the same whatever the world (Keras 3 notebook, packaging): run once per CI")
     config.addinivalue_line("markers", "tensorflow_only: about TensorFlow itself (deselected on the JAX and PyTorch backends)")
     config.addinivalue_line("markers", "compiled: about the compiled-computation cache (deselected on PyTorch: it runs eagerly)")
+    config.addinivalue_line("markers", "backend_only: about Keras 3 on JAX or PyTorch (deselected on TensorFlow)")
     config.addinivalue_line("markers", "intermediate_gradients: the test's reference differentiates with respect to an "
                             "intermediate value of one forward pass, which JAX cannot (deselected there; "
                             "tests/test_backends.py covers those model kinds on JAX with two-stage references)")
@@ -46,7 +47,9 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     not_here = ("eager_only", "tooling") if GRAPH_MODE else ("graph_only", "legacy_eli5")
-    if BACKEND != "tensorflow":
+    if BACKEND == "tensorflow":
+        not_here += ("backend_only",)
+    else:
         not_here += ("tensorflow_only",) + {"torch": ("compiled",), "jax": ("intermediate_gradients",)}.get(BACKEND, ())
     dropped = [item for item in items if any(item.get_closest_marker(m) for m in not_here)]
     kept = [item for item in items if item not in dropped]

@@ -127,12 +127,24 @@ def image_data_format(model: Any) -> str:
 
 
 def v1_session(model: Any) -> Any:
-    """The Keras 2 session that holds ``model``'s variables in graph mode."""
+    """The Keras 2 session that holds ``model``'s variables in graph mode.
+
+    TensorFlow 1 keeps one default graph (and Keras one session) per thread, so the session is
+    only reachable from a thread whose default graph is the model's; elsewhere a RuntimeError
+    says so (once built, eli5_compat's computation for a model runs from any thread).
+    """
     module = keras_module(model)
     try:
         backend = importlib.import_module(module.__name__ + ".src.backend")
     except ImportError:  # older Keras 2 layouts
         backend = importlib.import_module(module.__name__ + ".backend")
+    graph = next((getattr(w, "graph", None) for w in getattr(model, "weights", [])), None)
+    if graph is not None and graph is not importlib.import_module("tensorflow").compat.v1.get_default_graph():
+        raise RuntimeError(
+            "With eager execution disabled, TensorFlow keeps one graph and one Keras session per thread, "
+            "and model {!r} lives in another thread's graph. Make the first eli5_compat call for this model "
+            "(and layer) in the thread that built it; afterwards calls from any thread work.".format(
+                getattr(model, "name", model)))
     return backend.get_session()
 
 

@@ -196,18 +196,30 @@ def scores_of_kind(flat_outputs: List[Any], output_index: int, recorded: Any, ki
     producer = recorded.producer_of(chosen)
     if kind == "logits":
         if producer is None or producer[0] != "softmax":
-            raise not_softmax(producer[0] if producer else "not a softmax")
+            raise not_softmax(producer[0] if producer else None)
         return producer[1]
     return chosen if producer is not None else softmax(chosen)
 
 
-def not_softmax(found: str) -> ValueError:
-    """The error for logits=True on an output that no softmax computed (``found``: what did)."""
+def not_softmax(found: Any) -> ValueError:
+    """The error for logits=True on an output that no softmax computed (``found``: the operation
+    that did, or None when only "not a softmax" is known)."""
+    origin = ("comes from a {!r} operation".format(found) if found is not None
+              else "was not computed by Keras' softmax as its last step")
     return ValueError(
         "logits=True needs an output computed by a softmax activation, but this output "
-        "comes from a {!r} operation. Leave logits=False for models that already output "
-        "logits or use another activation.".format(found)
+        "{}. Leave logits=False for models that already output "
+        "logits or use another activation.".format(origin)
     )
+
+
+def not_on_path(layer: Any, scores_shape: Any, activation_shape: Any) -> ValueError:
+    """The error for a layer the model calls but whose output the explained scores do not use."""
+    return ValueError(
+        NO_GRADIENT + " ys: the explained output's scores, shape {}. xs: [the output of layer {!r}, shape {}]. "
+        "grads: [None]. The explained output does not depend on that layer; choose a layer on its path "
+        "(or another output with output=...).".format(tuple(scores_shape), getattr(layer, "name", layer),
+                                                      tuple(activation_shape)))
 
 
 def rank(value: Any) -> Any:

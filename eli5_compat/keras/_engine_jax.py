@@ -22,7 +22,7 @@ import numpy as np
 from jax.extend.core import ClosedJaxpr, jaxpr_as_fun
 
 from ._capture import record_layer_calls
-from ._engine import ModelCache, check_activation, recording_softmax_and_sigmoid, scores_of_kind
+from ._engine import ModelCache, check_activation, not_on_path, recording_softmax_and_sigmoid, scores_of_kind
 
 _TERMS = ModelCache()
 _L2_EPSILON = 1e-12  # as tf.math.l2_normalize: x / sqrt(max(sum(x^2), 1e-12))
@@ -102,10 +102,11 @@ def _build_terms(model: Any, layer: Any, specs: Any, output_index: int, logits: 
 
     trainable, non_trainable = _variables(model)
     structs = [jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in specs]
-    _, activation_struct, _ = jax.eval_shape(lambda t, n, xs: traced(t, n, xs, 0.0), trainable, non_trainable,
-                                             structs)
+    scores_struct, activation_struct, _ = jax.eval_shape(lambda t, n, xs: traced(t, n, xs, 0.0), trainable,
+                                                         non_trainable, structs)
     placeholder = jax.ShapeDtypeStruct(activation_struct.shape, activation_struct.dtype)
-    head = _rewired(jax.make_jaxpr(traced)(trainable, non_trainable, structs, placeholder))
+    head = _rewired(jax.make_jaxpr(traced)(trainable, non_trainable, structs, placeholder),
+                    lambda: not_on_path(layer, scores_struct.shape, activation_struct.shape))
     rank = len(activation_struct.shape)
 
     def terms(trainable: Any, non_trainable: Any, xs: Any, targets: Any) -> Tuple[Any, ...]:
@@ -131,10 +132,20 @@ def _is_tensor(value: Any) -> bool:
     return isinstance(value, jax.Array)
 
 
-def _rewired(closed: Any) -> Any:
+def _depends_on(output: Any, source: Any, eqns: List[Any]) -> bool:
+    """Whether ``output`` (a variable of the program) is computed from ``source``."""
+    needed = {output}
+    for eqn in reversed(eqns):
+        if any(v in needed for v in eqn.outvars):
+            needed.update(v for v in eqn.invars if not hasattr(v, "val"))  # literals carry .val
+    return source in needed
+
+
+def _rewired(closed: Any, error: Any) -> Any:
     """The traced program (outputs: scores, activation, placeholder; last input: the placeholder)
     with every use of the activation after the layer read from the placeholder instead; as a
-    function of the flat inputs returning [scores, activation]."""
+    function of the flat inputs returning [scores, activation]. Raises ``error()`` when
+    the scores do not depend on the activation."""
     jaxpr = closed.jaxpr
     scores_var, activation_var, placeholder_var = jaxpr.outvars
     if activation_var in jaxpr.invars or placeholder_var is not jaxpr.invars[-1]:
@@ -145,5 +156,7 @@ def _rewired(closed: Any) -> Any:
         return placeholder_var if var is activation_var else var
 
     eqns = [eqn.replace(invars=[swap(v) for v in eqn.invars]) for eqn in jaxpr.eqns]
+    if not _depends_on(swap(scores_var), placeholder_var, eqns):
+        raise error()
     program = ClosedJaxpr(jaxpr.replace(eqns=eqns, outvars=[swap(scores_var), activation_var]), closed.consts)
     return lambda *args: jaxpr_as_fun(program)(*args)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ._capture import record_layer_calls
-from ._engine import NO_GRADIENT, check_activation, recording_softmax_and_sigmoid, scores_of_kind
+from ._engine import check_activation, not_on_path, recording_softmax_and_sigmoid, scores_of_kind
 
 _L2_EPSILON = 1e-12  # as tf.math.l2_normalize: x / sqrt(max(sum(x^2), 1e-12))
 
@@ -34,12 +34,11 @@ def compute_terms(model: Any, layer: Any, inputs: Sequence[np.ndarray], targets:
         activation = check_activation(layer, record.outputs_of(layer), _is_tensor)
         scores_of_all = _head_output(outputs, output_index, activations, "logits" if logits else "output")
         chosen, scores = _pick(scores_of_all, torch.as_tensor(targets, device=scores_of_all.device))
-        if not activation.requires_grad:
-            raise ValueError(NO_GRADIENT + " The explained output does not depend on layer {!r}'s output."
-                             .format(layer.name))
-        (raw,) = torch.autograd.grad(scores.sum(), activation, allow_unused=True)
+        raw = None
+        if activation.requires_grad:
+            (raw,) = torch.autograd.grad(scores.sum(), activation, allow_unused=True)
     if raw is None:
-        raise ValueError(NO_GRADIENT + " ys: {}. xs: {}. grads: None".format(scores, [activation]))
+        raise not_on_path(layer, scores.shape, activation.shape)
     with torch.no_grad():
         axes = tuple(range(1, raw.dim()))
         norm = torch.rsqrt(torch.clamp(torch.sum(raw * raw, dim=axes, keepdim=True), min=_L2_EPSILON))
