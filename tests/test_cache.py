@@ -123,3 +123,15 @@ def test_graph_mode_builds_the_graph_once(keras, doc):
     for target in range(4):
         _heat(model, doc, targets=[target])
     assert len(graph.get_operations()) == ops
+
+
+def test_freezing_or_unfreezing_a_layer_after_a_call_changes_no_result(keras, doc):
+    # On JAX the compiled program takes the weights as inputs: they are passed in an order that
+    # does not depend on which layers are trainable, so freezing one does not mix them up.
+    model = _model(keras, 9)
+    first = _heat(model, doc)
+    model.get_layer("conv").trainable = False
+    np.testing.assert_array_equal(_heat(model, doc), first)
+    model.get_layer("conv").trainable = True
+    model.layers[-1].trainable = False
+    np.testing.assert_array_equal(_heat(model, doc), first)

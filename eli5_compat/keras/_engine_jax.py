@@ -1,8 +1,8 @@
 """The JAX world of the Grad-CAM core (Keras 3 with ``KERAS_BACKEND=jax``).
 
 How it differentiates with respect to an inner layer's output without touching the model:
-``jax.make_jaxpr`` traces ``model.stateless_call`` (the weights are inputs, so later
-``set_weights`` and training are seen) while the profile hook of :mod:`._capture` notes the
+``jax.make_jaxpr`` traces ``model.stateless_call`` (the weights are inputs, in
+``model.variables`` order, so later ``set_weights``, training and freezing layers are seen) while the profile hook of :mod:`._capture` notes the
 value the explained layer returns. The traced program also takes a placeholder of that
 value's shape as an extra input. In a copy of the program, every use of the layer's output
 after the layer is rewired to the placeholder, so the copy computes the model's outputs
@@ -39,7 +39,7 @@ def compute_terms(model: Any, layer: Any, inputs: Sequence[np.ndarray], targets:
     specs = _specs(inputs)
     fn = _TERMS.get(model, (id(layer), output_index, logits, specs),
                     lambda: _build_terms(model, layer, specs, output_index, logits))
-    return fn(*_variables(model), tuple(inputs), jnp.asarray(targets, dtype=jnp.int32))
+    return fn(_values(model), tuple(inputs), jnp.asarray(targets, dtype=jnp.int32))
 
 
 def compute_scores(model: Any, inputs: Sequence[np.ndarray], targets: np.ndarray, output_index: int,
@@ -48,7 +48,7 @@ def compute_scores(model: Any, inputs: Sequence[np.ndarray], targets: np.ndarray
     specs = _specs(inputs)
     fn = _TERMS.get(model, ("scores", output_index, kind, specs),
                     lambda: _build_scores(model, output_index, kind))
-    return fn(*_variables(model), tuple(inputs), jnp.asarray(targets, dtype=jnp.int32))
+    return fn(_values(model), tuple(inputs), jnp.asarray(targets, dtype=jnp.int32))
 
 
 def trace_abstract(model: Any, specs: Any, forward: Any) -> List[Any]:
@@ -63,11 +63,17 @@ def _specs(inputs: Sequence[np.ndarray]) -> Tuple[Any, ...]:
     return tuple((tuple(a.shape), a.dtype.name) for a in inputs)
 
 
-def _variables(model: Any) -> Tuple[List[Any], List[Any]]:
-    return ([v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables])
+def _values(model: Any) -> List[Any]:
+    """The current values of all the model's variables, in ``model.variables`` order: an order that
+    does not change when layers are frozen or unfrozen (the trainable split does)."""
+    return [v.value for v in model.variables]
 
 
-def _call(model: Any, trainable: Any, non_trainable: Any, xs: Sequence[Any]) -> Any:
+def _call(model: Any, values: List[Any], xs: Sequence[Any]) -> Any:
+    """The model's outputs with its variables set to ``values`` (in ``model.variables`` order)."""
+    by_id = {id(v): value for v, value in zip(model.variables, values)}
+    trainable = [by_id[id(v)] for v in model.trainable_variables]
+    non_trainable = [by_id[id(v)] for v in model.non_trainable_variables]
     outputs, _ = model.stateless_call(trainable, non_trainable, xs[0] if len(xs) == 1 else list(xs), training=False)
     return outputs
 
@@ -84,33 +90,32 @@ def _pick(scores_of_all: Any, targets: Any) -> Tuple[Any, Any]:
 def _build_scores(model: Any, output_index: int, kind: str) -> Any:
     model_ref = weakref.ref(model)
 
-    def scores(trainable: Any, non_trainable: Any, xs: Any, targets: Any) -> Any:
+    def scores(values: Any, xs: Any, targets: Any) -> Any:
         with recording_softmax_and_sigmoid() as activations:
-            outputs = _call(model_ref(), trainable, non_trainable, xs)
+            outputs = _call(model_ref(), values, xs)
         return _pick(_head_output(outputs, output_index, activations, kind), targets)[1]
 
     return jax.jit(scores)
 
 
 def _build_terms(model: Any, layer: Any, specs: Any, output_index: int, logits: bool) -> Any:
-    def traced(trainable: Any, non_trainable: Any, xs: Any, placeholder: Any) -> Any:
+    def traced(values: Any, xs: Any, placeholder: Any) -> Any:
         with record_layer_calls(lambda obj: obj is layer) as record, recording_softmax_and_sigmoid() as activations:
-            outputs = _call(model, trainable, non_trainable, xs)
+            outputs = _call(model, values, xs)
         activation = check_activation(layer, record.outputs_of(layer), _is_tensor)
         scores_of_all = _head_output(outputs, output_index, activations, "logits" if logits else "output")
         return scores_of_all, activation, placeholder
 
-    trainable, non_trainable = _variables(model)
+    values = _values(model)
     structs = [jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in specs]
-    scores_struct, activation_struct, _ = jax.eval_shape(lambda t, n, xs: traced(t, n, xs, 0.0), trainable,
-                                                         non_trainable, structs)
+    scores_struct, activation_struct, _ = jax.eval_shape(lambda v, xs: traced(v, xs, 0.0), values, structs)
     placeholder = jax.ShapeDtypeStruct(activation_struct.shape, activation_struct.dtype)
-    head = _rewired(jax.make_jaxpr(traced)(trainable, non_trainable, structs, placeholder),
+    head = _rewired(jax.make_jaxpr(traced)(values, structs, placeholder),
                     lambda: not_on_path(layer, scores_struct.shape, activation_struct.shape))
     rank = len(activation_struct.shape)
 
-    def terms(trainable: Any, non_trainable: Any, xs: Any, targets: Any) -> Tuple[Any, ...]:
-        flat = jax.tree_util.tree_leaves((trainable, non_trainable, list(xs)))
+    def terms(values: Any, xs: Any, targets: Any) -> Tuple[Any, ...]:
+        flat = jax.tree_util.tree_leaves((values, list(xs)))
         _, activation = head(*flat, jnp.zeros(activation_struct.shape, activation_struct.dtype))
 
         def total_score(values: Any) -> Any:

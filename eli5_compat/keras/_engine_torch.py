@@ -1,20 +1,24 @@
 """The PyTorch world of the Grad-CAM core (Keras 3 with ``KERAS_BACKEND=torch``).
 
 PyTorch differentiates eagerly with respect to any tensor of the graph it records, so the
-explained layer's output, noted by the profile hook of :mod:`._capture` as the layer returns
-it, is differentiated directly with ``torch.autograd.grad``. No hook is registered on the
-model's modules and nothing is set on them. The inputs are fresh tensors that require
-gradients, so the graph is recorded even through frozen layers whose parameters do not.
-Nothing is compiled (eager autograd), so there is nothing to cache but the layer checks.
+explained layer's output is differentiated directly with ``torch.autograd.grad``. That output
+is noted as the layer returns it by a forward hook registered with PyTorch's global registry
+(``register_module_forward_hook``) for the duration of the call only, and acting only in the
+calling thread: nothing is registered on the model's modules or set on them, and other
+threads' forward passes are not affected. (A profile hook, as the compiling worlds use while
+tracing, would cost on every call here: it sees every Python call of the forward pass.) The
+inputs are fresh tensors that require gradients, so the graph is recorded even through frozen
+layers whose parameters do not. Nothing is compiled (eager autograd), so nothing is cached.
 """
 from __future__ import annotations
 
-from typing import Any, List, Sequence, Tuple
+import contextlib
+import threading
+from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 
-from ._capture import record_layer_calls
 from ._engine import check_activation, not_on_path, recording_softmax_and_sigmoid, scores_of_kind
 
 _L2_EPSILON = 1e-12  # as tf.math.l2_normalize: x / sqrt(max(sum(x^2), 1e-12))
@@ -28,11 +32,12 @@ def compute_terms(model: Any, layer: Any, inputs: Sequence[np.ndarray], targets:
                   output_index: int, logits: bool) -> Sequence[Any]:
     """Activations, gradients, weights, targets, scores and raw gradients (see ``_engine``)."""
     xs = [torch.tensor(np.asarray(a), device=_device(model), requires_grad=_is_float(a)) for a in inputs]
+    kind = "logits" if logits else "output"
     with torch.enable_grad():
-        with record_layer_calls(lambda obj: obj is layer) as record, recording_softmax_and_sigmoid() as activations:
+        with _module_outputs() as modules, _recorder(kind, modules) as recorded:
             outputs = _call(model, xs)
-        activation = check_activation(layer, record.outputs_of(layer), _is_tensor)
-        scores_of_all = _head_output(outputs, output_index, activations, "logits" if logits else "output")
+        activation = check_activation(layer, [out for mod, out in modules.calls if mod is layer], _is_tensor)
+        scores_of_all = _head_output(outputs, output_index, recorded, kind)
         chosen, scores = _pick(scores_of_all, torch.as_tensor(targets, device=scores_of_all.device))
         raw = None
         if activation.requires_grad:
@@ -51,9 +56,9 @@ def compute_scores(model: Any, inputs: Sequence[np.ndarray], targets: np.ndarray
                    kind: str) -> np.ndarray:
     """Each input's score for its target class (see ``_engine.compute_scores``)."""
     xs = [torch.as_tensor(np.asarray(a), device=_device(model)) for a in inputs]
-    with torch.no_grad(), recording_softmax_and_sigmoid() as activations:
+    with torch.no_grad(), _module_outputs() as modules, _recorder(kind, modules) as recorded:
         outputs = _call(model, xs)
-        scores_of_all = _head_output(outputs, output_index, activations, kind)
+        scores_of_all = _head_output(outputs, output_index, recorded, kind)
         return _numpy(_pick(scores_of_all, torch.as_tensor(targets, device=scores_of_all.device))[1])
 
 
@@ -79,6 +84,47 @@ def _flatten(outputs: Any) -> List[Any]:
 
 def _head_output(outputs: Any, output_index: int, recorded: Any, kind: str) -> Any:
     return scores_of_kind(_flatten(outputs), output_index, recorded, kind, lambda v: torch.softmax(v, dim=-1))
+
+
+class _ModuleOutputs:
+    """What modules returned in this thread during a forward pass, in the order they returned."""
+
+    def __init__(self) -> None:
+        self.calls: List[Tuple[Any, Any]] = []
+
+    def producer_of(self, value: Any) -> Optional[Tuple[str, Any]]:
+        """``(activation name, None)`` when the innermost module that returned ``value`` ends in a
+        softmax or a sigmoid (its ``activation``, or a Softmax layer); else None."""
+        for module, output in self.calls:
+            if output is value:
+                name = "softmax" if type(module).__name__ == "Softmax" else getattr(
+                    getattr(module, "activation", None), "__name__", None)
+                return (name, None) if name in ("softmax", "sigmoid") else None
+        return None
+
+
+@contextlib.contextmanager
+def _module_outputs() -> Iterator[_ModuleOutputs]:
+    record = _ModuleOutputs()
+    thread = threading.get_ident()
+
+    def hook(module: Any, args: Any, output: Any) -> None:
+        if threading.get_ident() == thread:
+            record.calls.append((module, output))
+
+    handle = torch.nn.modules.module.register_module_forward_hook(hook)
+    try:
+        yield record
+    finally:
+        handle.remove()
+
+
+def _recorder(kind: str, modules: _ModuleOutputs) -> Any:
+    """What recognises a softmax output: the logits need the softmax's input, which only the
+    profile hook of the softmax call sees; the other kinds only ask what made the output."""
+    if kind == "logits":
+        return recording_softmax_and_sigmoid()
+    return contextlib.nullcontext(modules)
 
 
 def _pick(scores_of_all: Any, targets: Any) -> Tuple[Any, Any]:
