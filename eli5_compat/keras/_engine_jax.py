@@ -39,7 +39,7 @@ def compute_terms(model: Any, layer: Any, inputs: Sequence[np.ndarray], targets:
     specs = _specs(inputs)
     fn = _TERMS.get(model, (id(layer), output_index, logits, specs),
                     lambda: _build_terms(model, layer, specs, output_index, logits))
-    return fn(_values(model), tuple(inputs), jnp.asarray(targets, dtype=jnp.int32))
+    return fn(_values(model), tuple(inputs), np.asarray(targets, dtype=np.int32))
 
 
 def compute_scores(model: Any, inputs: Sequence[np.ndarray], targets: np.ndarray, output_index: int,
@@ -48,7 +48,7 @@ def compute_scores(model: Any, inputs: Sequence[np.ndarray], targets: np.ndarray
     specs = _specs(inputs)
     fn = _TERMS.get(model, ("scores", output_index, kind, specs),
                     lambda: _build_scores(model, output_index, kind))
-    return fn(_values(model), tuple(inputs), jnp.asarray(targets, dtype=jnp.int32))
+    return fn(_values(model), tuple(inputs), np.asarray(targets, dtype=np.int32))
 
 
 def trace_abstract(model: Any, specs: Any, forward: Any) -> List[Any]:
