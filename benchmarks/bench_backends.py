@@ -190,12 +190,26 @@ def _profile(call, calls=30):
 
 
 def machine(backend, keras):
-    versions = {"jax": lambda: __import__("jax").__version__, "torch": lambda: __import__("torch").__version__,
+    versions = {"jax": lambda: __import__("jax").__version__,
+                "torch": lambda: "%s (%d threads)" % (__import__("torch").__version__,
+                                                      __import__("torch").get_num_threads()),
                 "tensorflow": lambda: __import__("tensorflow").__version__}
-    return "%s, %d cores (shared with other jobs), Python %s, Keras %s, %s %s, %s" % (
+    return "%s, %d cores (shared with other jobs), Python %s, Keras %s, %s %s, eli5-compat at %s, %s" % (
         platform.machine(), os.cpu_count(), platform.python_version(), keras.__version__,
         {"jax": "JAX", "torch": "PyTorch", "tensorflow": "TensorFlow"}[backend], versions[backend](),
-        time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+        _commit(), time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+
+
+def _commit():
+    """The commit of the eli5_compat being measured (with "+changes" when its files differ from it)."""
+    import subprocess
+
+    import eli5_compat
+
+    root = Path(eli5_compat.__file__).resolve().parent
+    git = lambda *a: subprocess.run(["git", *a], cwd=root, capture_output=True, text=True).stdout.strip()
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + ("+changes" if git("status", "--porcelain", "--", ".") else "")
 
 
 def _spread(s, fmt):
@@ -244,10 +258,15 @@ def main():
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of each eli5-compat call")
     parser.add_argument("--torch-compile", action="store_true", help="also time the torch floor under torch.compile")
     parser.add_argument("--only", help="comma-separated row numbers to run (1-3); writes no results file")
+    parser.add_argument("--threads", type=int, help="PyTorch: torch.set_num_threads (default: PyTorch's own)")
     args = parser.parse_args()
     import keras
 
     backend = keras.backend.backend()
+    if args.threads and backend == "torch":
+        import torch
+
+        torch.set_num_threads(args.threads)
     rows = [("tutorial_cnn", 1, 200 if not args.quick else 20), ("tutorial_cnn", 256 if not args.quick else 32,
                                                                 25 if not args.quick else 5),
             ("mobilenetv2", 1, 30 if not args.quick else 5)]
