@@ -191,7 +191,7 @@ def _profile(call, calls=30):
 
 def machine(backend, keras):
     versions = {"jax": lambda: __import__("jax").__version__,
-                "torch": lambda: "%s (%d threads)" % (__import__("torch").__version__,
+                "torch": lambda: "%s, torch.get_num_threads() = %d" % (__import__("torch").__version__,
                                                       __import__("torch").get_num_threads()),
                 "tensorflow": lambda: __import__("tensorflow").__version__}
     return "%s, %d cores (shared with other jobs), Python %s, Keras %s, %s %s, eli5-compat at %s, %s" % (
