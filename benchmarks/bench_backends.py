@@ -2,6 +2,7 @@
 
     KERAS_BACKEND=jax   /work/venvs/jax/bin/python   benchmarks/bench_backends.py [--quick]
     KERAS_BACKEND=torch /work/venvs/torch/bin/python benchmarks/bench_backends.py [--quick]
+    KERAS_BACKEND=tensorflow .venv/bin/python benchmarks/bench_backends.py   (comparison rows only)
 
 One run measures the backend Keras was started with (``KERAS_BACKEND``; no TensorFlow needed
 for jax or torch) and replaces that backend's rows in benchmarks/results/backends.md and
@@ -219,7 +220,7 @@ def _spread(s, fmt):
 def table(results):
     """The markdown table of every backend's rows (backends in the order jax, torch, tensorflow)."""
     lines = ["| backend | model | call | eli5-compat ms | engine seam ms | floor ms | eli5-compat / floor | "
-             "engine / floor | rounds | max abs diff of maps | target |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "engine / floor | rounds | max abs diff of maps | target |", "|---" * 11 + "|"]
     for backend in sorted(results, key=lambda b: list(TARGETS).index(b) if b in TARGETS else 9):
         target = TARGETS.get(backend)
         for r in results[backend]["rows"]:
