@@ -25,8 +25,8 @@ class CamBatch:
     """What a method may use for a batch of N images (arrays may be read-only)."""
 
     activations: np.ndarray  # (N, *spatial, C) float32
-    gradients: np.ndarray  # (N, *spatial, C), L2-normalised per image
-    raw_gradients: np.ndarray  # (N, *spatial, C): the gradients before normalisation
+    gradients: Optional[np.ndarray]  # (N, *spatial, C), L2-normalised per image (None: see needs_gradients)
+    raw_gradients: Optional[np.ndarray]  # (N, *spatial, C): the gradients before normalisation
     weights: np.ndarray  # (N, C): Grad-CAM's weights, the spatial mean of the gradients
     targets: np.ndarray  # (N,) int64: the explained classes (never -1)
     inputs: List[np.ndarray]  # the model's input arrays, in its input order
@@ -41,8 +41,8 @@ class CamBatch:
         step = max(1, values // max(1, self.activations[0].size)) if count else 1
         for start in range(0, count, step):
             window = slice(start, start + step)
-            yield replace(self, activations=self.activations[window], gradients=self.gradients[window],
-                          raw_gradients=self.raw_gradients[window], weights=self.weights[window],
+            yield replace(self, activations=self.activations[window], gradients=_window(self.gradients, window),
+                          raw_gradients=_window(self.raw_gradients, window), weights=self.weights[window],
                           targets=self.targets[window], inputs=[a[window] for a in self.inputs])
 
 
@@ -52,6 +52,7 @@ class CamMethod:
 
     name: ClassVar[str]  # what users pass as method=
     label: ClassVar[str]  # what Explanation.method says
+    needs_gradients: ClassVar[bool] = True  # False: batch.gradients and raw_gradients may be None
 
     def raw_maps(self, batch: CamBatch) -> np.ndarray:
         """The unnormalised maps, (N, *spatial), before ReLU."""
@@ -64,6 +65,10 @@ class CamMethod:
         small (allocating and paging in fresh batch-sized arrays costs more than the arithmetic).
         """
         return normalise_maps(np.concatenate([self.raw_maps(part) for part in batch.parts()]))
+
+
+def _window(values: Optional[np.ndarray], window: slice) -> Optional[np.ndarray]:
+    return None if values is None else values[window]
 
 
 def normalise_maps(lmaps: np.ndarray) -> np.ndarray:

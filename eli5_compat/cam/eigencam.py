@@ -19,6 +19,7 @@ from ._template import CamBatch, CamMethod
 class EigenCam(CamMethod):
     name = "eigencam"
     label = "Eigen-CAM"
+    needs_gradients = False
 
     def raw_maps(self, batch: CamBatch) -> np.ndarray:
         activations = batch.activations

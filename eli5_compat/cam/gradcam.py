@@ -17,6 +17,7 @@ from ._template import CamBatch, CamMethod, channel_weighted_sum
 class GradCam(CamMethod):
     name = "gradcam"
     label = "Grad-CAM"
+    needs_gradients = False
 
     def raw_maps(self, batch: CamBatch) -> np.ndarray:
         return channel_weighted_sum(batch.weights, batch.activations)

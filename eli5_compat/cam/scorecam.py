@@ -34,6 +34,7 @@ from ._template import CamBatch, CamMethod, channel_weighted_sum, with_image_var
 class ScoreCam(CamMethod):
     name = "scorecam"
     label = "Score-CAM"
+    needs_gradients = False
 
     def raw_maps(self, batch: CamBatch) -> np.ndarray:
         activations = batch.activations

@@ -25,7 +25,7 @@ import sys
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -42,11 +42,11 @@ class GradcamTerms:
     """Per-sample Grad-CAM terms for a batch of N inputs (arrays may be read-only: copy to change them)."""
 
     activations: np.ndarray  # (N, *spatial, C) float32
-    gradients: np.ndarray  # same shape, L2-normalised per sample
+    gradients: Optional[np.ndarray]  # same shape, L2-normalised per sample (None if not asked for)
     weights: np.ndarray  # (N, C): spatial mean of the gradients
     targets: np.ndarray  # (N,) int64
     scores: np.ndarray  # (N,) float32
-    raw_gradients: np.ndarray  # (N, *spatial, C): the gradients before normalisation
+    raw_gradients: Optional[np.ndarray]  # (N, *spatial, C): before normalisation (None if not asked for)
 
 
 def compute_terms(
@@ -56,15 +56,18 @@ def compute_terms(
     targets: np.ndarray,
     output_index: int = 0,
     logits: bool = False,
+    gradients: bool = True,
 ) -> GradcamTerms:
     """Run the Grad-CAM core on a batch.
 
     ``inputs`` are arrays in the model's input order, already of the model's dtypes;
     ``targets`` is an int64 array with one class per sample, -1 meaning "the top class".
+    ``gradients=False``: the caller reads no gradients (Grad-CAM itself needs only the weights),
+    so a world may leave them out (None) and save their transfer.
     """
-    values = world(model).compute_terms(model, layer, inputs, targets, output_index, bool(logits))
-    activations, gradients, weights, chosen, scores, raw = (np.asarray(v) for v in values)
-    return GradcamTerms(activations, gradients, weights, chosen.astype(np.int64), scores, raw)
+    values = world(model).compute_terms(model, layer, inputs, targets, output_index, bool(logits), bool(gradients))
+    activations, gradients_, weights, chosen, scores, raw = (None if v is None else np.asarray(v) for v in values)
+    return GradcamTerms(activations, gradients_, weights, chosen.astype(np.int64), scores, raw)
 
 
 def compute_scores(

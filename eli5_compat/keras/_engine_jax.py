@@ -34,11 +34,13 @@ def clear_cache() -> None:
 
 
 def compute_terms(model: Any, layer: Any, inputs: Sequence[np.ndarray], targets: np.ndarray,
-                  output_index: int, logits: bool) -> Sequence[Any]:
-    """Activations, gradients, weights, targets, scores and raw gradients (see ``_engine``)."""
+                  output_index: int, logits: bool, gradients: bool = True) -> Sequence[Any]:
+    """Activations, gradients, weights, targets, scores and raw gradients (see ``_engine``);
+    without ``gradients``, a program that returns no gradient arrays (None in their place):
+    copying them out of the compiled program is most of the cost on small models."""
     specs = _specs(inputs)
-    fn = _TERMS.get(model, (id(layer), output_index, logits, specs),
-                    lambda: _build_terms(model, layer, specs, output_index, logits))
+    fn = _TERMS.get(model, (id(layer), output_index, logits, specs, gradients),
+                    lambda: _build_terms(model, layer, specs, output_index, logits, gradients))
     return fn(_values(model), tuple(inputs), np.asarray(targets, dtype=np.int32))
 
 
@@ -98,7 +100,7 @@ def _build_scores(model: Any, output_index: int, kind: str) -> Any:
     return jax.jit(scores)
 
 
-def _build_terms(model: Any, layer: Any, specs: Any, output_index: int, logits: bool) -> Any:
+def _build_terms(model: Any, layer: Any, specs: Any, output_index: int, logits: bool, with_gradients: bool) -> Any:
     def traced(values: Any, xs: Any, placeholder: Any) -> Any:
         with record_layer_calls(lambda obj: obj is layer) as record, recording_softmax_and_sigmoid() as activations:
             outputs = _call(model, values, xs)
@@ -128,6 +130,8 @@ def _build_terms(model: Any, layer: Any, specs: Any, output_index: int, logits: 
         norm = jax.lax.rsqrt(jnp.maximum(jnp.sum(raw * raw, axis=axes, keepdims=True), _L2_EPSILON))
         gradients = raw * norm
         weights = jnp.mean(gradients, axis=tuple(range(1, rank - 1)))
+        if not with_gradients:
+            return activation, None, weights, chosen, scores, None
         return activation, gradients, weights, chosen, scores, raw
 
     return jax.jit(terms)

@@ -47,8 +47,9 @@ def clear_cache() -> None:
 
 
 def compute_terms(model: Any, layer: Any, inputs: Sequence[np.ndarray], targets: np.ndarray,
-                  output_index: int, logits: bool) -> Sequence[Any]:
-    """Activations, gradients, weights, targets, scores and raw gradients (see ``_engine``)."""
+                  output_index: int, logits: bool, gradients: bool = True) -> Sequence[Any]:
+    """Activations, gradients, weights, targets, scores and raw gradients (see ``_engine``).
+    The gradients come whether asked for or not: views of TensorFlow's buffers cost nothing."""
     specs = tuple((tuple(a.shape[1:]), a.dtype.name) for a in inputs)
     key = (id(layer), output_index, bool(logits), specs)
     if tf.executing_eagerly():

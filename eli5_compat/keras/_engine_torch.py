@@ -29,8 +29,9 @@ def clear_cache() -> None:
 
 
 def compute_terms(model: Any, layer: Any, inputs: Sequence[np.ndarray], targets: np.ndarray,
-                  output_index: int, logits: bool) -> Sequence[Any]:
-    """Activations, gradients, weights, targets, scores and raw gradients (see ``_engine``)."""
+                  output_index: int, logits: bool, gradients: bool = True) -> Sequence[Any]:
+    """Activations, gradients, weights, targets, scores and raw gradients (see ``_engine``;
+    the gradients come whether asked for or not: on the CPU their numpy views cost nothing)."""
     xs = [torch.tensor(np.asarray(a), device=_device(model), requires_grad=_is_float(a)) for a in inputs]
     kind = "logits" if logits else "output"
     with torch.enable_grad():

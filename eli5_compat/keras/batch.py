@@ -123,7 +123,8 @@ class _Plan:
             return
         self._validate(parts)
         arrays = _inputs.as_model_arrays(self.model, parts)
-        terms = compute_terms(self.model, self.layer, arrays, chosen, self.index, logits)
+        terms = compute_terms(self.model, self.layer, arrays, chosen, self.index, logits,
+                              gradients=self.choice.method.needs_gradients)
         # The images are built from a private copy of the pixels; the model's copy serves when
         # it has the doc's dtype (one copy of the batch fewer).
         own = arrays[self.which] if arrays[self.which].dtype == parts[self.which].dtype else None

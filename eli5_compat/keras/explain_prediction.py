@@ -103,7 +103,8 @@ def _explain_image(model: Any, doc: Any, image: Optional[Image.Image], targets: 
     for i, part in enumerate(parts):
         _inputs.validate_single(model, part, shapes[i] if shapes else None)
     activation_layer = choose_layer(model, parts, which, layer)
-    terms, arrays, index = batch_terms(model, parts, targets, activation_layer, output, logits)
+    terms, arrays, index = batch_terms(model, parts, targets, activation_layer, output, logits,
+                                       gradients=choice.method.needs_gradients)
     heatmaps = method_heatmaps(model, choice, terms, arrays, which, index)
     return image_explanation(model, image, terms.targets[0], terms.scores[0], heatmaps[0], choice.label)
 

@@ -58,8 +58,10 @@ def gradcam_backend(
 
 
 def batch_terms(model: Any, parts: List[Any], targets: Optional[List[int]], activation_layer: Any,
-                output: Union[None, int, str], logits: bool) -> Tuple[GradcamTerms, List[np.ndarray], int]:
-    """The core's terms for a doc split into per-input parts, the model's arrays and the output index."""
+                output: Union[None, int, str], logits: bool,
+                gradients: bool = True) -> Tuple[GradcamTerms, List[np.ndarray], int]:
+    """The core's terms for a doc split into per-input parts, the model's arrays and the output index
+    (``gradients=False``: the gradient arrays may be left out)."""
     index = _model.output_index(model, output)
     n_classes = _model.output_shape(model, index, _model.specs_of(model, parts))[-1]
     target = _model.target_index(targets, n_classes)
@@ -70,5 +72,6 @@ def batch_terms(model: Any, parts: List[Any], targets: Optional[List[int]], acti
         )
     arrays = _inputs.as_model_arrays(model, parts)
     batch = len(arrays[0])
-    terms = compute_terms(model, activation_layer, arrays, np.full(batch, target, np.int64), index, logits)
+    terms = compute_terms(model, activation_layer, arrays, np.full(batch, target, np.int64), index, logits,
+                          gradients=gradients)
     return terms, arrays, index
