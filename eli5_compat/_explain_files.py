@@ -329,6 +329,11 @@ def write_results(out_dir: Path, rows: List[ImageResult]) -> List[Dict[str, Any]
     return records
 
 
+def count_explained(rows: List[ImageResult]) -> int:
+    """How many images (not classes) were explained."""
+    return len({row.file for row in rows if not row.error})
+
+
 def report_errors(rows: List[ImageResult]) -> int:
     """Print each failed image to stderr; returns how many failed."""
     failed = [row for row in rows if row.error]
@@ -350,7 +355,7 @@ def run(args: Any) -> int:
     write_results(args.out, rows)
     failed = report_errors(rows)
     print("explained {} image(s), {} failed; overlays and results.json/results.csv in {}".format(
-        len({r.file for r in rows if not r.error}), failed, args.out))
+        count_explained(rows), failed, args.out))
     return 1 if failed else 0
 
 
