@@ -149,6 +149,29 @@ def test_a_model_that_looks_only_at_the_top_left_quadrant(tmp_path, quadrant_mod
     assert got["half"] == (pytest.approx(7.75 / 8, abs=1e-6), True)  # columns 0..7 of the profile: 7.75 of 8
 
 
+@pytest.mark.tooling
+@pytest.mark.slow
+def test_audit_of_what_explain_save_heatmaps_wrote(tmp_path, quadrant_model):
+    from eli5_compat.cli import main
+
+    quadrant_model.save(tmp_path / "model.keras")
+    (tmp_path / "images").mkdir()
+    for name in ("inside", "outside", "part"):  # 16x16, explain resizes them to the model's 8x8
+        Image.new("L", (16, 16), 200).save(tmp_path / "images" / "{}.png".format(name))
+    (tmp_path / "images" / "broken.png").write_bytes(b"not a png")
+    out = tmp_path / "out"
+    assert main(["explain", str(tmp_path / "model.keras"), str(tmp_path / "images"), "-o", str(out), "--target", "0",
+                 "--layer", "features", "--save-heatmaps", "--quiet"]) == 1  # the broken file
+    boxes = _boxes(tmp_path / "boxes.csv", [("inside.png", 0, 0, 9, 9), ("outside.png", 10, 10, 16, 16),
+                                            ("part.png", 0, 0, 7, 7), ("broken.png", 0, 0, 4, 4)])
+    assert audit_cli.run(_parse([out, "--boxes", boxes])) == 1
+    report = json.loads((out / "audit" / "audit.json").read_text())
+    shares = {Path(i["file"]).stem: (i["energy_share"], i["pointing_hit"]) for i in report["images"]}
+    assert shares == {"inside": (pytest.approx(1.0, abs=1e-6), True), "outside": (pytest.approx(0.0, abs=1e-6), False),
+                      "part": (pytest.approx(49 / 64, abs=1e-6), True)}
+    assert [(Path(p["file"]).name, p["kind"]) for p in report["problems"]] == [("broken.png", "error record")]
+
+
 def test_masks_equal_to_boxes_give_the_same_numbers(tmp_path):
     heat = np.random.default_rng(0).uniform(0, 1, (4, 4))
     _results(tmp_path / "out", [{"name": n, "heatmap": heat} for n in ("a", "b", "c")], image_size=(12, 10))
