@@ -93,6 +93,27 @@ def test_pointing_game_hits_misses_ties_and_tolerance():
         pointing_hit(single, partial, tolerance=-1)
 
 
+def test_tolerance_against_distances_computed_pixel_by_pixel():
+    rng = np.random.default_rng(1)
+    for trial in range(6):
+        region = np.zeros((30, 40), dtype=bool)
+        region[rng.integers(0, 30):, rng.integers(0, 40):][:rng.integers(1, 8), :rng.integers(1, 8)] = True
+        heat = rng.integers(0, 4, (30, 40)).astype(float) if trial % 2 else rng.uniform(0, 1, (30, 40))
+        peaks = np.argwhere(heat == heat.max())
+        inside = np.argwhere(region)
+        distance = np.sqrt(((peaks[:, None, :] - inside[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
+        for tolerance in (0, 1, 1.5, 4, 9.9, 30):
+            assert pointing_hit(heat, region, tolerance) == bool(np.all(distance <= tolerance)), (trial, tolerance)
+    for trial in range(40):  # one peak, tolerance exactly its distance to the region, and a hair less
+        region = np.zeros((30, 40), dtype=bool)
+        region[rng.integers(0, 25):, rng.integers(0, 35):][:rng.integers(1, 6), :rng.integers(1, 6)] = True
+        heat = np.zeros((30, 40))
+        peak = (rng.integers(0, 30), rng.integers(0, 40))
+        heat[peak] = 1.0
+        distance = np.sqrt(((np.argwhere(region) - np.array(peak)) ** 2).sum(axis=1)).min()
+        assert pointing_hit(heat, region, distance) and (distance == 0 or not pointing_hit(heat, region, distance - 1e-6))
+
+
 def test_upsampling_is_bilinear_with_pixel_centres_as_worked_out_by_hand():
     # 2x2 -> 4x4: output pixel j samples input coordinate j / 2 - 0.25: -0.25 (edge: 1), 0.25, 0.75, 1.25 (edge: 0)
     profile = np.array([1, 0.75, 0.25, 0])
@@ -227,22 +248,24 @@ def test_bad_records_are_counted_and_listed_and_the_rest_is_scored(tmp_path, cap
              {"name": "gone", "heatmap": QUADRANT, "record": {"heatmap": "heatmaps/nothing.npy"}},
              {"name": "nobox", "heatmap": QUADRANT},
              {"name": "noimage", "heatmap": QUADRANT, "record": {"file": str(tmp_path / "nowhere" / "noimage.png")}},
-             {"name": "flat", "heatmap": np.zeros((8, 8))}]
+             {"name": "flat", "heatmap": np.zeros((8, 8))},
+             {"name": "negative", "heatmap": QUADRANT - 0.5}, {"name": "cube", "heatmap": np.ones((2, 2, 2))}]
     _results(tmp_path / "out", items)
     boxes = _boxes(tmp_path / "boxes.csv", [(n, 0, 0, 8, 8) for n in ("good.png", "failed.png", "unsaved.png",
-                                                                      "gone.png", "noimage.png", "flat.png", "stray.png")])
+                                                                      "gone.png", "noimage.png", "flat.png", "negative.png",
+                                                                      "cube.png", "stray.png")])
     assert audit_cli.run(_parse([tmp_path / "out", "--boxes", boxes])) == 1
     report = json.loads((tmp_path / "out" / "audit" / "audit.json").read_text())
     assert [Path(i["file"]).stem for i in report["images"]] == ["good"]
     assert report["problem_counts"] == {"box without record": 1, "error record": 1, "missing heatmap": 2,
-                                        "missing image": 1, "no region": 1, "empty heatmap": 1}
+                                        "missing image": 1, "no region": 1, "empty heatmap": 1, "bad heatmap": 2}
     kinds = {Path(p["file"]).stem: p["kind"] for p in report["problems"]}
     assert kinds == {"stray": "box without record", "failed": "error record", "unsaved": "missing heatmap",
                      "gone": "missing heatmap", "noimage": "missing image", "nobox": "no region",
-                     "flat": "empty heatmap"}
+                     "flat": "empty heatmap", "negative": "bad heatmap", "cube": "bad heatmap"}
     assert "--save-heatmaps" in capsys.readouterr().err
     page = (tmp_path / "out" / "audit" / "report.html").read_text()
-    assert "Problems (7)" in page and "nowhere" in page
+    assert "Problems (9)" in page and "nowhere" in page and "non-negative 2-D map" in page
 
 
 def test_a_missing_mask_or_one_of_the_wrong_size_is_a_problem(tmp_path):
@@ -252,6 +275,10 @@ def test_a_missing_mask_or_one_of_the_wrong_size_is_a_problem(tmp_path):
     audit = audit_results(tmp_path / "out", masks=tmp_path / "masks")
     details = sorted(p.detail for p in audit.problems)
     assert "is 8x8 but the image is 16x16" in details[0] and "no mask" in details[1] and not audit.images
+    assert audit_cli.run(_parse([tmp_path / "out", "--masks", tmp_path / "masks"])) == 1  # nothing scored: still a report
+    assert json.loads((tmp_path / "out" / "audit" / "audit.json").read_text())["summary"] == [
+        {"class": "all", "count": 0, "energy_mean": None, "energy_median": None, "pointing_accuracy": None, "hits": 0}]
+    assert "Worst 0 image(s)" in (tmp_path / "out" / "audit" / "report.html").read_text()
 
 
 def test_the_overlay_gives_the_size_when_the_image_has_moved(tmp_path):

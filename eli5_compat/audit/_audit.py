@@ -47,7 +47,7 @@ class Problem:
     rank: Optional[int] = None
 
 
-PROBLEM_KINDS = ("error record", "missing heatmap", "missing image", "no region", "empty heatmap",
+PROBLEM_KINDS = ("error record", "missing heatmap", "bad heatmap", "missing image", "no region", "empty heatmap",
                  "box without record")
 
 
@@ -117,6 +117,8 @@ def _score(record: Record, results_dir: Path, boxes: Dict[str, List[Box]], masks
         heatmap = load_heatmap(record, results_dir)
     except LookupError as exc:
         return problem("missing heatmap", str(exc))
+    except ValueError as exc:
+        return problem("bad heatmap", str(exc))
     found = _picture(record, results_dir)
     if isinstance(found, str):
         return problem("missing image", found)

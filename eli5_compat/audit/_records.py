@@ -54,7 +54,8 @@ def locate(path: Optional[str], results_dir: Path) -> Optional[Path]:
 def load_heatmap(record: Record, results_dir: Path) -> np.ndarray:
     """The record's saved heatmap (``heatmap``: a .npy path relative to the results folder) as float64.
 
-    Raises LookupError saying why when there is none (not saved, file gone, unreadable, not 2-D).
+    Raises LookupError when there is none (not saved, file gone), ValueError when the file is not
+    a finite, non-negative 2-D map.
     """
     stored = record.get("heatmap")
     if not stored:
@@ -65,7 +66,7 @@ def load_heatmap(record: Record, results_dir: Path) -> np.ndarray:
     try:
         heatmap = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
-        raise LookupError("heatmap file {} cannot be read ({})".format(path, exc)) from None
-    if heatmap.ndim != 2 or not np.all(np.isfinite(heatmap)) or heatmap.size == 0:
-        raise LookupError("heatmap file {} is not a finite 2-D map (shape {})".format(path, heatmap.shape))
+        raise ValueError("heatmap file {} cannot be read ({})".format(path, exc)) from None
+    if heatmap.ndim != 2 or heatmap.size == 0 or not np.all(np.isfinite(heatmap)) or heatmap.min() < 0:
+        raise ValueError("heatmap file {} is not a finite, non-negative 2-D map (shape {})".format(path, heatmap.shape))
     return heatmap.astype(np.float64)

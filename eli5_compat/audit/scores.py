@@ -43,7 +43,14 @@ def pointing_hit(heatmap: np.ndarray, region: np.ndarray, tolerance: float = 0.0
     if tolerance < 0:
         raise ValueError("tolerance must be >= 0 pixels, got {}".format(tolerance))
     peaks = heatmap == heatmap.max()
-    return bool(np.all(_dilate(region, tolerance)[peaks]))
+    if tolerance == 0:
+        return bool(np.all(region[peaks]))
+    rows, cols = np.nonzero(peaks)
+    reach = int(np.floor(tolerance))
+    top, left = max(rows.min() - reach, 0), max(cols.min() - reach, 0)  # only the window around the peaks matters
+    bottom, right = rows.max() + reach + 1, cols.max() + reach + 1
+    grown = _dilate(region[top:bottom, left:right], tolerance)
+    return bool(np.all(grown[rows - top, cols - left]))
 
 
 def _dilate(region: np.ndarray, radius: float) -> np.ndarray:
@@ -51,9 +58,9 @@ def _dilate(region: np.ndarray, radius: float) -> np.ndarray:
     reach = int(np.floor(radius))
     grown = region.copy()
     height, width = region.shape
-    for dy in range(-reach, reach + 1):
-        for dx in range(-reach, reach + 1):
-            if (dy or dx) and dy * dy + dx * dx <= radius * radius:
+    for dy in range(-min(reach, height - 1), min(reach, height - 1) + 1):  # larger shifts leave nothing
+        for dx in range(-min(reach, width - 1), min(reach, width - 1) + 1):
+            if (dy or dx) and dy * dy + dx * dx <= radius * radius + 1e-9:  # sqrt(3) ** 2 < 3 in floats
                 src = region[max(0, -dy):height - max(0, dy), max(0, -dx):width - max(0, dx)]
                 grown[max(0, dy):height - max(0, -dy), max(0, dx):width - max(0, -dx)] |= src
     return grown
