@@ -56,8 +56,8 @@ def generated_boxes(images: np.ndarray, names: list, threshold: int) -> list:
 def worst_strip(audit, count: int) -> Image.Image:
     """The report's worst images side by side, as one picture."""
     pictures = [picture(audit, image) for image in worst(audit, count)]
-    strip = Image.new("RGBA", (sum(p.width for p in pictures) + 8 * (len(pictures) - 1), max(p.height for p in pictures)),
-                      (255, 255, 255, 255))
+    width = sum(p.width for p in pictures) + 8 * (len(pictures) - 1)
+    strip = Image.new("RGBA", (width, max(p.height for p in pictures)), (255, 255, 255, 255))
     left = 0
     for shown in pictures:
         strip.paste(shown, (left, 0))

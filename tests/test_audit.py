@@ -16,6 +16,7 @@ from PIL import Image
 import eli5_compat as eli5
 from eli5_compat.audit import Box, audit_results, box_mask, energy_share, pointing_hit, read_boxes, upsample
 from eli5_compat.audit import cli as audit_cli
+from eli5_compat.audit import report as audit_report
 from eli5_compat.audit._records import read_records
 
 QUADRANT = np.zeros((8, 8))
@@ -241,7 +242,7 @@ def test_labels_restrict_boxes_to_their_class(tmp_path):
 
 # --- problems are reported, not fatal ------------------------------------------------------------
 
-def test_bad_records_are_counted_and_listed_and_the_rest_is_scored(tmp_path, capsys):
+def test_bad_records_are_counted_and_listed_and_the_rest_is_scored(tmp_path, capsys, monkeypatch):
     items = [{"name": "good", "heatmap": QUADRANT},
              {"name": "failed", "heatmap": None, "record": {"error": "cannot read the image", "target": None}},
              {"name": "unsaved", "heatmap": None},
@@ -266,6 +267,10 @@ def test_bad_records_are_counted_and_listed_and_the_rest_is_scored(tmp_path, cap
     assert "--save-heatmaps" in capsys.readouterr().err
     page = (tmp_path / "out" / "audit" / "report.html").read_text()
     assert "Problems (9)" in page and "nowhere" in page and "non-negative 2-D map" in page
+    monkeypatch.setattr(audit_report, "_MAX_PROBLEMS", 4)
+    page = audit_report.write_report(audit_results(tmp_path / "out", boxes=boxes), tmp_path / "short.html").read_text()
+    # the problems section: the kinds table (header + 7 kinds) and the list (header + the first 4)
+    assert "The first 4 of 9 are listed here" in page and page.split("Problems (9)")[1].count("<tr>") == 8 + 5
 
 
 def test_a_missing_mask_or_one_of_the_wrong_size_is_a_problem(tmp_path):

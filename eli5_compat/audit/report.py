@@ -23,6 +23,7 @@ from .tables import SUMMARY_COLUMNS, summarize
 
 _MIN_SIDE = 192  # small images are enlarged (nearest neighbour) so the box stays visible
 _MAX_HISTOGRAMS = 20
+_MAX_PROBLEMS = 500  # rows in the page's problem list (audit.json has every one)
 
 
 def worst(audit: Audit, count: int) -> List[ImageScore]:
@@ -74,8 +75,8 @@ def picture(audit: Audit, image: ImageScore) -> Image.Image:
         base = opened.convert("RGBA")
     if not image.overlay:
         heatmap = np.clip(np.load(audit.results_dir / image.heatmap), 0, 1)
-        base = format_as_image(Explanation("", image=base, targets=[TargetExplanation(image.target, heatmap=heatmap)]),
-                               resampling_filter=Image.BILINEAR)
+        shown = Explanation("", image=base, targets=[TargetExplanation(image.target, heatmap=heatmap)])
+        base = format_as_image(shown, resampling_filter=Image.BILINEAR)
     scale = max(1, -(-_MIN_SIDE // max(base.size)))
     shown = base.resize((base.width * scale, base.height * scale), Image.NEAREST)
     draw = ImageDraw.Draw(shown)
@@ -101,8 +102,8 @@ def write_report(audit: Audit, path: Path, worst_count: int = 12) -> Path:
              ".card img{max-width:100%;image-rendering:pixelated}</style></head><body>",
              "<h1>Where does the model look?</h1>",
              "<p>Results: <code>{}</code>; regions: <code>{}</code>; pointing-game tolerance {:g} px. {} record(s) "
-             "scored, {} not scored (see Problems).</p>".format(_e(audit.results_dir), _e(audit.region_source),
-                                                                audit.tolerance, len(audit.images), len(audit.problems)),
+             "scored, {} not scored (see Problems).</p>".format(
+                 _e(audit.results_dir), _e(audit.region_source), audit.tolerance, len(audit.images), len(audit.problems)),
              "<p><b>Energy share</b>: the share of the heatmap's mass (upsampled bilinearly to the image) inside "
              "the boxes or mask (energy-based pointing game, Wang et al. 2020). <b>Pointing accuracy</b>: the share "
              "of images whose heatmap peak lies inside (pointing game, Zhang et al. 2016; with ties, every "
@@ -123,7 +124,11 @@ def write_report(audit: Audit, path: Path, worst_count: int = 12) -> Path:
     counts = audit.problem_counts()
     if counts:
         parts.append(_table([{"kind": k, "count": v} for k, v in counts.items()], ("kind", "count")))
-        parts.append(_table([p.__dict__ for p in audit.problems], ("file", "target", "rank", "kind", "detail")))
+        listed = audit.problems[:_MAX_PROBLEMS]
+        parts.append(_table([p.__dict__ for p in listed], ("file", "target", "rank", "kind", "detail")))
+        if len(listed) < len(audit.problems):
+            parts.append("<p>The first {} of {} are listed here; audit.json lists them all.</p>".format(
+                len(listed), len(audit.problems)))
     else:
         parts.append("<p>None: every record was scored.</p>")
     parts.append("</body></html>\n")
