@@ -273,14 +273,17 @@ def test_bad_records_are_counted_and_listed_and_the_rest_is_scored(tmp_path, cap
     assert "The first 4 of 9 are listed here" in page and page.split("Problems (9)")[1].count("<tr>") == 8 + 5
 
 
-def test_a_missing_mask_or_one_of_the_wrong_size_is_a_problem(tmp_path):
+def test_a_missing_mask_or_one_of_the_wrong_size_is_a_problem(tmp_path, capsys, monkeypatch):
     _results(tmp_path / "out", [{"name": "a", "heatmap": QUADRANT}, {"name": "b", "heatmap": QUADRANT}])
     (tmp_path / "masks").mkdir()
     Image.new("L", (8, 8), 255).save(tmp_path / "masks" / "a.png")
     audit = audit_results(tmp_path / "out", masks=tmp_path / "masks")
     details = sorted(p.detail for p in audit.problems)
     assert "is 8x8 but the image is 16x16" in details[0] and "no mask" in details[1] and not audit.images
+    monkeypatch.setattr(audit_cli, "_SHOWN_PROBLEMS", 1)
     assert audit_cli.run(_parse([tmp_path / "out", "--masks", tmp_path / "masks"])) == 1  # nothing scored: still a report
+    printed = capsys.readouterr().err
+    assert printed.count("not scored: no region") == 1 and "... and 1 more not scored" in printed
     assert json.loads((tmp_path / "out" / "audit" / "audit.json").read_text())["summary"] == [
         {"class": "all", "count": 0, "energy_mean": None, "energy_median": None, "pointing_accuracy": None, "hits": 0}]
     assert "Worst 0 image(s)" in (tmp_path / "out" / "audit" / "report.html").read_text()

@@ -26,6 +26,9 @@ as problems and the rest is scored.
 exit codes: 0 every record scored; 1 some records not scored (listed); 2 unusable input."""
 
 
+_SHOWN_PROBLEMS = 20  # problems printed to stderr; audit.json and the report list them
+
+
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Add the ``audit`` subcommand to ``commands`` (an argparse subparsers object)."""
     audit = commands.add_parser(
@@ -63,8 +66,11 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     write_tables(audit, out)
     report = write_report(audit, out / "report.html", args.worst)
-    for problem in audit.problems:
+    for problem in audit.problems[:_SHOWN_PROBLEMS]:
         print("{}: not scored: {}: {}".format(problem.file, problem.kind, problem.detail), file=sys.stderr)
+    if len(audit.problems) > _SHOWN_PROBLEMS:
+        print("... and {} more not scored (audit.json lists them all)".format(len(audit.problems) - _SHOWN_PROBLEMS),
+              file=sys.stderr)
     counts = ", ".join("{} {}".format(n, kind) for kind, n in audit.problem_counts().items())
     print("scored {} record(s); {} not scored{}; audit.csv, audit_images.csv, audit.json and {} in {}".format(
         len(audit.images), len(audit.problems), " ({})".format(counts) if counts else "", report.name, out))
