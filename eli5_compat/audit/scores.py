@@ -1,8 +1,8 @@
 """The two numbers per image: the energy-based pointing game and the pointing game.
 
-Both are computed on the heatmap upsampled to the original image's size with bilinear
-interpolation (Pillow's, the filter the overlays are drawn with: pixel centres aligned, edges
-repeated), against a boolean object mask of that size.
+Both are computed on the heatmap upsampled to the original image's size with Pillow's bilinear
+filter (pixel centres aligned, edges repeated: the geometry of the overlays, which Pillow resizes
+too), against a boolean object mask of that size.
 """
 from __future__ import annotations
 
