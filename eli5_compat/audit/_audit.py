@@ -64,7 +64,7 @@ class Audit:
 
     @property
     def region_source(self) -> str:
-        """"boxes FILE" or "masks DIR"."""
+        """Where the regions came from: 'boxes FILE' or 'masks DIR'."""
         return "boxes {}".format(self.boxes_file) if self.boxes_file else "masks {}".format(self.mask_dir)
 
     def problem_counts(self) -> Dict[str, int]:
