@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -68,6 +69,7 @@ def timed_run(inputs: dict, count: int, preprocess: str, batch: int, extra, out:
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     took = time.perf_counter() - start
+    shutil.rmtree(out, ignore_errors=True)  # every run writes into a new, empty folder
     if done.returncode != 0:
         raise RuntimeError("{} failed:\n{}".format(" ".join(command), done.stderr[-3000:]))
     return took
@@ -82,7 +84,7 @@ def measure(models, rounds: int, work: Path) -> list:
         for r in range(rounds):
             for count in counts:
                 for label, extra in CONFIGS:  # interleaved: every configuration once per round
-                    took = timed_run(inputs, count, preprocess, batch, extra, work / "out_{}_{}".format(name, r))
+                    took = timed_run(inputs, count, preprocess, batch, extra, work / "out")
                     times[label, count].append(took)
                     print("{} {} images, {}: {:.1f} s".format(name, count, label, took), flush=True)
         small, large = counts
