@@ -46,7 +46,7 @@ def data(tmp_path_factory, keras):
     for i in range(3):  # colour images for a grayscale model: mismatched
         Image.fromarray(rng.integers(0, 256, (28, 28, 3), dtype=np.uint8)).save(images / "rgb{}.png".format(i))
     os.environ[CRASH_FLAG_ENV] = str(root / "crash.flag")  # before Ray starts, so its workers inherit it
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield model, root, images
     ray.shutdown()
     del os.environ[CRASH_FLAG_ENV]

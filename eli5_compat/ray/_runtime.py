@@ -37,7 +37,9 @@ def connected(address: Optional[str], num_cpus: int) -> Iterator[Any]:
         ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
     else:
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+        # "local": a new Ray, even when another one (or the trace of one, /tmp/ray/ray_current_cluster) is around
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
+                 logging_level=logging.WARNING)
     try:
         yield ray
     finally:
