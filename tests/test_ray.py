@@ -11,7 +11,6 @@ import pytest
 from PIL import Image
 
 ray = pytest.importorskip("ray")
-pytest.importorskip("pyarrow")
 
 import eli5_compat as eli5  # noqa: E402
 from eli5_compat.cli import main  # noqa: E402
