@@ -21,7 +21,7 @@ __all__ = [
     "show_prediction", "plot_explanations", "explain_predictions", "iter_explanations", "__version__",
 ]
 
-_LAZY_SUBMODULES = ("keras", "cam", "metrics")
+_LAZY_SUBMODULES = ("keras", "cam", "metrics", "audit", "ray")
 _FROM_KERAS = ("explain_predictions", "iter_explanations")
 
 

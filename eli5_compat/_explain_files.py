@@ -1,12 +1,15 @@
 """``eli5-compat explain``: Grad-CAM (or another CAM method's) overlays for image files, from a saved Keras model."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import os
+import secrets
 import sys
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -54,6 +57,7 @@ class ImageResult:
     heatmap_mean: Optional[float] = None
     peak_row: Optional[float] = None
     peak_col: Optional[float] = None
+    heatmap: Optional[str] = None  # with --save-heatmaps: the .npy file, relative to the output folder
     error: Optional[str] = None
     method: Optional[str] = None
     metrics: Dict[str, float] = field(default_factory=dict)  # written as one column each
@@ -151,79 +155,216 @@ def heatmap_stats(heatmap: np.ndarray) -> Dict[str, float]:
             "heatmap_mean": float(heatmap.mean()), "peak_row": int(row), "peak_col": int(col)}
 
 
-def write_results(out_dir: Path, rows: List[ImageResult]) -> None:
-    """results.json and results.csv in ``out_dir``."""
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """A temporary path beside ``target`` to write to; renamed to ``target`` only when the block succeeds.
+
+    Readers see the old file or the whole new one, never half of it. The temporary name keeps
+    ``target``'s suffix, so writers that pick a format from it (Pillow, numpy) still do.
+    """
+    temporary = target.with_name(".{}.{}.tmp{}".format(target.stem, secrets.token_hex(4), target.suffix))
+    try:
+        yield temporary
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class ExplainOptions:
+    """What ``eli5-compat explain`` does to each image (its command-line options, see ``--help``)."""
+
+    preprocess: str = "unit"
+    target: Optional[int] = None
+    top: int = 1
+    layer: Optional[str] = None
+    colormap: str = "viridis"
+    alpha_limit: float = 0.65
+    resampling: str = "lanczos"
+    method: str = "gradcam"
+    max_channels: Optional[int] = None
+    metrics: Tuple[str, ...] = ()
+    batch_size: int = 32
+    resize: bool = True
+    convert: bool = False
+    save_heatmaps: bool = False
+    progress: bool = False
+
+    @classmethod
+    def from_args(cls, args: Any) -> "ExplainOptions":
+        """The options of a parsed ``eli5-compat explain`` command line."""
+        return cls(args.preprocess, args.target, args.top, args.layer, args.colormap, args.alpha_limit,
+                   args.resampling, args.method, args.max_channels, tuple(args.metrics), args.batch_size,
+                   not args.no_resize, args.convert, args.save_heatmaps, not args.quiet)
+
+
+class Explainer:
+    """A loaded model with the options: reads image files, explains them and writes their outputs.
+
+    ``out_dir`` is where files are written; ``out_name`` is how records name that folder (the
+    folder as the user gave it, when ``out_dir`` is its absolute form). Raises ValueError or
+    FileNotFoundError when the model cannot be loaded, KeyError for an unknown colormap.
+    """
+
+    def __init__(self, model_path: Path, options: ExplainOptions, out_dir: Path,
+                 out_name: Optional[str] = None) -> None:
+        import matplotlib
+        from PIL import Image as PILImage
+
+        self.model = load_model(Path(model_path))
+        self.options = options
+        self.out_dir = Path(out_dir)
+        self.out_name = Path(out_name if out_name is not None else out_dir)
+        height, width, self.channels = model_image_shape(self.model)
+        self.size = (height, width)
+        self.colormap = matplotlib.colormaps[options.colormap]
+        self.resampling = getattr(PILImage.Resampling, options.resampling.upper())
+        self.layer: Any = None
+
+    def explain_files(self, files: Sequence[str], paths: Optional[Sequence[Path]] = None) -> List[ImageResult]:
+        """Rows for ``files`` (error rows for images that cannot be explained), outputs written.
+
+        ``paths``: where to read each file, when that differs from its name in the records.
+        """
+        rows: List[ImageResult] = []
+        good: List[Tuple[str, Image.Image, np.ndarray]] = []
+        for name, path in zip(files, paths if paths is not None else files):
+            try:
+                image, pixels = read_image(Path(path), self.size, self.channels, self.options.resize,
+                                           self.options.convert)
+                good.append((name, image, preprocess(self.options.preprocess, pixels)))
+            except ImageProblem as exc:
+                rows.append(ImageResult(str(name), error=str(exc)))
+        if good:
+            rows.extend(self._explain(good))
+        return rows
+
+    def _explain(self, good: List[Tuple[str, Image.Image, np.ndarray]]) -> List[ImageResult]:
+        from .keras import explain_predictions
+        from .keras.explain_prediction import choose_layer
+
+        options = self.options
+        docs = np.stack([doc for _, _, doc in good])
+        if self.layer is None:
+            self.layer = choose_layer(self.model, [docs[:1]], 0, _layer_arg(options.layer))
+        if options.target is not None:
+            plans: List[Tuple[Optional[int], Optional[np.ndarray]]] = [(None, np.full(len(good), options.target))]
+        elif options.top == 1:
+            plans = [(1, None)]  # explain_predictions takes each image's top class in its own forward pass
+        else:
+            order = np.argsort(-self._outputs(docs), axis=1)[:, :options.top]
+            plans = [(rank + 1, order[:, rank]) for rank in range(order.shape[1])]
+        rows = []
+        for rank, targets in plans:
+            explained = explain_predictions(self.model, docs, targets=None if targets is None else targets.astype(int),
+                                            layer=self.layer,
+                                            batch_size=options.batch_size, progress=options.progress,
+                                            method=options.method, max_channels=options.max_channels)
+            scores = _metric_scores(self.model, docs, explained, options.metrics, options.batch_size)
+            for i, ((name, image, _), expl) in enumerate(zip(good, explained)):
+                stem = overlay_stem(name, rank, options.top)
+                target = expl.targets[0]
+                rows.append(ImageResult(str(name), int(target.target), float(target.score), rank, self.layer.name,
+                                        self._write_overlay(stem, image, expl), **heatmap_stats(target.heatmap),
+                                        heatmap=self._write_heatmap(stem, target.heatmap), method=options.method,
+                                        metrics={metric: float(values[i]) for metric, values in scores.items()}))
+        return rows
+
+    def _outputs(self, docs: np.ndarray) -> np.ndarray:
+        """The model's outputs, ``batch_size`` images per call (``model.predict`` costs ~0.1 s a call)."""
+        size = self.options.batch_size
+        return np.concatenate([np.asarray(self.model(docs[start:start + size], training=False))
+                               for start in range(0, len(docs), size)])
+
+    def _write_overlay(self, stem: str, image: Image.Image, expl: Any) -> str:
+        from .base import Explanation
+        from .formatters.image import format_as_image
+
+        shown = Explanation(expl.estimator, image=image, targets=expl.targets)
+        overlay = format_as_image(shown, resampling_filter=self.resampling, colormap=self.colormap,
+                                  alpha_limit=self.options.alpha_limit)
+        with atomic_path(self.out_dir / (stem + ".png")) as temporary:
+            overlay.save(temporary, format="PNG")
+        return str(self.out_name / (stem + ".png"))
+
+    def _write_heatmap(self, stem: str, heatmap: np.ndarray) -> Optional[str]:
+        if not self.options.save_heatmaps:
+            return None
+        relative = Path(HEATMAP_DIR) / (stem + ".npy")
+        (self.out_dir / HEATMAP_DIR).mkdir(parents=True, exist_ok=True)
+        with atomic_path(self.out_dir / relative) as temporary:
+            np.save(temporary, np.asarray(heatmap, dtype=np.float32))
+        return relative.as_posix()
+
+
+HEATMAP_DIR = "heatmaps"
+
+
+def overlay_stem(file: str, rank: Optional[int], top: int) -> str:
+    """The overlay's file name without ``.png``: NAME, or NAME.topK when several classes are explained."""
+    return "{}{}".format(Path(file).stem, "" if rank is None or top == 1 else ".top{}".format(rank))
+
+
+def sort_records(rows: List[ImageResult], files: Sequence[str]) -> List[ImageResult]:
+    """The results' order: failed images first, then by rank, each in the order of ``files``."""
+    position = {str(name): i for i, name in enumerate(files)}
+    return sorted(rows, key=lambda r: (r.error is None, r.rank or 0, position.get(r.file, len(position))))
+
+
+def to_records(rows: List[ImageResult]) -> List[Dict[str, Any]]:
+    """The rows as flat dicts: one key per field, then one per metric (in eli5_compat.metrics' order)."""
     from .metrics import METRICS
 
     names = sorted({name for row in rows for name in row.metrics}, key=list(METRICS).index)
     records = []
     for row in rows:
-        record = {key: value for key, value in row.__dict__.items() if key != "metrics"}
+        record = {key: value for key, value in asdict(row).items() if key != "metrics"}
         record.update((name, row.metrics.get(name)) for name in names)
         records.append(record)
-    (out_dir / "results.json").write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
+    return records
+
+
+def write_results(out_dir: Path, rows: List[ImageResult]) -> List[Dict[str, Any]]:
+    """results.json and results.csv in ``out_dir`` (each written atomically); returns the records."""
+    records = to_records(rows)
+    with atomic_path(out_dir / "results.json") as temporary:
+        temporary.write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
     columns = list(records[0]) if records else ["file"]
-    with (out_dir / "results.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(records)
+    with atomic_path(out_dir / "results.csv") as temporary:
+        with temporary.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(records)
+    return records
+
+
+def count_explained(rows: List[ImageResult]) -> int:
+    """How many images (not classes) were explained."""
+    return len({row.file for row in rows if not row.error})
+
+
+def report_errors(rows: List[ImageResult]) -> int:
+    """Print each failed image to stderr; returns how many failed."""
+    failed = [row for row in rows if row.error]
+    for row in failed:
+        print("{}: ERROR: {} (skipped)".format(row.file, row.error), file=sys.stderr)
+    return len(failed)
 
 
 def run(args: Any) -> int:
     """The explain command; returns the exit code (0 all explained, 1 some images failed, 2 no model)."""
-    import matplotlib
-    from PIL import Image as PILImage
-
-    from .base import Explanation
-    from .formatters.image import format_as_image
-    from .keras import explain_predictions
-    from .keras.explain_prediction import choose_layer
-
     try:
-        model = load_model(args.model)
-        height, width, channels = model_image_shape(model)
-        colormap = matplotlib.colormaps[args.colormap]
+        explainer = Explainer(args.model, ExplainOptions.from_args(args), args.out)
     except (ValueError, FileNotFoundError, KeyError) as exc:
         print("eli5-compat explain: ERROR: {}".format(exc), file=sys.stderr)
         return 2
-    resampling = getattr(PILImage.Resampling, args.resampling.upper())
     args.out.mkdir(parents=True, exist_ok=True)
-    rows: List[ImageResult] = []
-    good: List[Tuple[Path, Image.Image, np.ndarray]] = []
-    for path in find_images(args.images):
-        try:
-            image, pixels = read_image(path, (height, width), channels, not args.no_resize, args.convert)
-            good.append((path, image, preprocess(args.preprocess, pixels)))
-        except ImageProblem as exc:
-            rows.append(ImageResult(str(path), error=str(exc)))
-            print("{}: ERROR: {} (skipped)".format(path, exc), file=sys.stderr)
-    if good:
-        docs = np.stack([doc for _, _, doc in good])
-        layer = choose_layer(model, [docs[:1]], 0, _layer_arg(args.layer))
-        if args.target is not None:
-            plans = [(None, np.full(len(good), args.target))]
-        else:
-            predictions = model.predict(docs, batch_size=args.batch_size, verbose=0)
-            order = np.argsort(-predictions, axis=1)[:, :args.top]
-            plans = [(rank + 1, order[:, rank]) for rank in range(order.shape[1])]
-        for rank, targets in plans:
-            explained = explain_predictions(model, docs, targets=targets.astype(int), layer=layer,
-                                            batch_size=args.batch_size, progress=not args.quiet,
-                                            method=args.method, max_channels=args.max_channels)
-            scores = _metric_scores(model, docs, explained, args.metrics, args.batch_size)
-            for i, ((path, image, _), expl) in enumerate(zip(good, explained)):
-                name = "{}{}.png".format(path.stem, "" if rank is None or args.top == 1 else ".top{}".format(rank))
-                shown = Explanation(expl.estimator, image=image, targets=expl.targets)
-                format_as_image(shown, resampling_filter=resampling, colormap=colormap,
-                                alpha_limit=args.alpha_limit).save(args.out / name)
-                target = expl.targets[0]
-                rows.append(ImageResult(str(path), int(target.target), float(target.score), rank, layer.name,
-                                        str(args.out / name), **heatmap_stats(target.heatmap), method=args.method,
-                                        metrics={metric: float(values[i]) for metric, values in scores.items()}))
+    files = find_images(args.images)
+    rows = sort_records(explainer.explain_files([str(path) for path in files]), [str(path) for path in files])
     write_results(args.out, rows)
-    failed = sum(1 for r in rows if r.error)
+    failed = report_errors(rows)
     print("explained {} image(s), {} failed; overlays and results.json/results.csv in {}".format(
-        len(good), failed, args.out))
+        count_explained(rows), failed, args.out))
     return 1 if failed else 0
 
 

@@ -67,6 +67,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     run.set_defaults(handler=_run, options=options)
 
     _add_explain(commands)
+    from .audit.cli import add_parser as _add_audit
+
+    _add_audit(commands)
     args = parser.parse_args(argv)
     return args.handler(args)
 
@@ -78,13 +81,18 @@ _EXPLAIN_EXAMPLES = """examples:
   eli5-compat explain savedmodel_dir/ img.png -o out --target 7 --alpha-limit 0.9 --resampling nearest
   eli5-compat explain model.keras photos/ -o out --method scorecam --max-channels 64
   eli5-compat explain model.keras photos/ -o out --method gradcam++ --metrics deletion,insertion
+  eli5-compat explain model.keras photos/ -o out --save-heatmaps --ray --workers 2
+  eli5-compat explain model.keras /shared/photos/ -o /shared/out --ray ray://head:10001 --resume
 
 preprocessing (--preprocess):
 {}
 
 outputs: one overlay PNG per image (NAME.png, or NAME.topK.png with --top K > 1) over the original
 picture, and results.json / results.csv with file, target, score, rank, layer, overlay, heatmap
-min/max/mean and peak (row, col in heatmap cells), error, method, and one column per --metrics name.
+min/max/mean and peak (row, col in heatmap cells), heatmap (with --save-heatmaps: the heatmap at the
+layer's resolution as float32 in heatmaps/NAME.npy, relative to OUT_DIR), error, method, and one column
+per --metrics name. With --ray: also results.parquet (the same records) and records/NAME.json (one per
+image, which --resume reads); pip install "eli5-compat[ray]".
 exit codes: 0 every image explained; 1 some images failed (reported, skipped); 2 no model."""
 
 
@@ -125,6 +133,14 @@ def _add_explain(commands) -> None:
     explain.add_argument("--convert", action="store_true",
                          help="convert grayscale/colour images to the model's channels instead of failing them")
     explain.add_argument("--quiet", action="store_true", help="no progress bar")
+    explain.add_argument("--save-heatmaps", action="store_true",
+                         help="also save each heatmap (float32, the layer's resolution) as OUT_DIR/heatmaps/NAME.npy")
+    explain.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                         help="run on Ray Data: a local Ray on this machine, or the cluster at ADDRESS")
+    explain.add_argument("--workers", type=int, metavar="N",
+                         help="--ray: the number of actors, each with the model loaded once (default 2)")
+    explain.add_argument("--resume", action="store_true",
+                         help="--ray: skip images whose outputs are already in OUT_DIR (an interrupted run)")
     explain.set_defaults(handler=_explain)
 
 
@@ -152,7 +168,15 @@ def _explain(args: argparse.Namespace) -> int:
         raise SystemExit("eli5-compat explain: --top must be at least 1")
     if args.max_channels is not None and (args.method != "scorecam" or args.max_channels < 1):
         raise SystemExit("eli5-compat explain: --max-channels takes a positive number and needs --method scorecam")
-    return run(args)
+    if args.ray is None:
+        if args.resume or args.workers is not None:
+            raise SystemExit("eli5-compat explain: --resume and --workers need --ray")
+        return run(args)
+    if args.workers is not None and args.workers < 1:
+        raise SystemExit("eli5-compat explain: --workers must be at least 1")
+    from .ray.command import run_ray
+
+    return run_ray(args)
 
 
 def _migrate(args: argparse.Namespace) -> int:

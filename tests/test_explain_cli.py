@@ -126,3 +126,36 @@ def test_metrics_option_adds_columns(saved, tmp_path):
     assert rows["rgb0.png"]["insertion"] == pytest.approx(float(insertion(model, pixels, expls)[0]), abs=1e-6)
     with pytest.raises(SystemExit):
         main(["explain", str(folder / "model.keras"), str(images[0]), "-o", str(tmp_path / "x"), "--metrics", "auc"])
+
+
+def test_save_heatmaps_writes_each_heatmap_beside_its_overlay(saved, tmp_path):
+    model, folder = saved
+    from eli5_compat.cli import main
+
+    out = tmp_path / "heatmaps"
+    images = [folder / "images" / "rgb0.png", folder / "images" / "rgb1.png", folder / "images" / "broken.png"]
+    assert main(["explain", str(folder / "model.keras"), *map(str, images), "-o", str(out), "--top", "2",
+                 "--save-heatmaps", "--quiet"]) == 1
+    header = (out / "results.csv").read_text().splitlines()[0]
+    assert header == ("file,target,score,rank,layer,overlay,heatmap_min,heatmap_max,heatmap_mean,peak_row,peak_col,"
+                      "heatmap,error,method")
+    rows = json.loads((out / "results.json").read_text())
+    assert [(os.path.basename(r["file"]), r["rank"], r["heatmap"]) for r in rows] == [
+        ("broken.png", None, None), ("rgb0.png", 1, "heatmaps/rgb0.top1.npy"), ("rgb1.png", 1, "heatmaps/rgb1.top1.npy"),
+        ("rgb0.png", 2, "heatmaps/rgb0.top2.npy"), ("rgb1.png", 2, "heatmaps/rgb1.top2.npy")]
+    assert sorted(p.name for p in (out / "heatmaps").iterdir()) == [
+        "rgb0.top1.npy", "rgb0.top2.npy", "rgb1.top1.npy", "rgb1.top2.npy"]  # no temporary files left
+    pixels = np.asarray(Image.open(images[1]), dtype=np.float32)[np.newaxis] / 255.0
+    for row in rows[1:]:
+        if row["file"] == str(images[1]):
+            saved_map = np.load(out / row["heatmap"])
+            expected = eli5.explain_prediction(model, pixels, targets=[row["target"]]).targets[0].heatmap
+            assert saved_map.dtype == np.float32 and saved_map.shape == expected.shape == (12, 12)
+            np.testing.assert_allclose(saved_map, expected, atol=1e-6)
+            assert float(saved_map.max()) == pytest.approx(row["heatmap_max"], abs=1e-6)
+    without = tmp_path / "plain"
+    assert main(["explain", str(folder / "model.keras"), str(images[0]), "-o", str(without), "--quiet"]) == 0
+    assert json.loads((without / "results.json").read_text())[0]["heatmap"] is None
+    assert not (without / "heatmaps").exists()
+    with pytest.raises(SystemExit, match="--resume and --workers need --ray"):
+        main(["explain", str(folder / "model.keras"), str(images[0]), "-o", str(without), "--resume"])
