@@ -273,7 +273,7 @@ class Explainer:
     def _outputs(self, docs: np.ndarray) -> np.ndarray:
         """The model's outputs, ``batch_size`` images per call (``model.predict`` costs ~0.1 s a call)."""
         size = self.options.batch_size
-        return np.concatenate([np.asarray(self.model(docs[start:start + size], training=False))
+        return np.concatenate([_as_numpy(self.model(docs[start:start + size], training=False))
                                for start in range(0, len(docs), size)])
 
     def _write_overlay(self, stem: str, image: Image.Image, expl: Any) -> str:
@@ -378,3 +378,9 @@ def _metric_scores(model: Any, docs: np.ndarray, explained: List[Any], names: Se
 
 def _layer_arg(layer: Optional[str]) -> Any:
     return int(layer) if layer is not None and layer.lstrip("-").isdigit() else layer
+
+
+def _as_numpy(tensor: Any) -> np.ndarray:
+    """A model output as numpy, from any backend (a PyTorch tensor that records gradients is detached)."""
+    detach = getattr(tensor, "detach", None)
+    return np.asarray(detach().cpu() if detach is not None else tensor)

@@ -151,7 +151,8 @@ def test_save_heatmaps_writes_each_heatmap_beside_its_overlay(saved, tmp_path):
             saved_map = np.load(out / row["heatmap"])
             expected = eli5.explain_prediction(model, pixels, targets=[row["target"]]).targets[0].heatmap
             assert saved_map.dtype == np.float32 and saved_map.shape == expected.shape == (12, 12)
-            np.testing.assert_allclose(saved_map, expected, atol=1e-6)
+            # The command explains a batch and this is one image: PyTorch's batched kernels round apart by ~1e-6.
+            np.testing.assert_allclose(saved_map, expected, atol=1e-5)
             assert float(saved_map.max()) == pytest.approx(row["heatmap_max"], abs=1e-6)
     without = tmp_path / "plain"
     assert main(["explain", str(folder / "model.keras"), str(images[0]), "-o", str(without), "--quiet"]) == 0
