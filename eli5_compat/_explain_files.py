@@ -1,18 +1,17 @@
 """``eli5-compat explain``: Grad-CAM (or another CAM method's) overlays for image files, from a saved Keras model."""
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
-import os
-import secrets
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+from ._atomic import atomic_path
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 _IMAGENET_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
@@ -153,21 +152,6 @@ def heatmap_stats(heatmap: np.ndarray) -> Dict[str, float]:
     row, col = np.unravel_index(int(np.argmax(heatmap)), heatmap.shape)
     return {"heatmap_min": float(heatmap.min()), "heatmap_max": float(heatmap.max()),
             "heatmap_mean": float(heatmap.mean()), "peak_row": int(row), "peak_col": int(col)}
-
-
-@contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """A temporary path beside ``target`` to write to; renamed to ``target`` only when the block succeeds.
-
-    Readers see the old file or the whole new one, never half of it. The temporary name keeps
-    ``target``'s suffix, so writers that pick a format from it (Pillow, numpy) still do.
-    """
-    temporary = target.with_name(".{}.{}.tmp{}".format(target.stem, secrets.token_hex(4), target.suffix))
-    try:
-        yield temporary
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import secrets
 import shutil
 import stat
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from typing import Iterable, Iterator, List, Optional
 
 import nbformat
 
+from .._atomic import atomic_path
 from ._document import MigrationError, cell_sources, migrate_notebook, migrate_source
 from ._report import Finding, check_target
 
@@ -102,7 +102,7 @@ def _notebook_text(notebook) -> str:
 
 
 def _atomic_write(target: Path, text: str) -> None:
-    """Write through a temporary file beside ``target`` and a rename, so ``target`` is whole or untouched.
+    """Write ``text`` so that ``target`` is whole or untouched (see :func:`eli5_compat._atomic.atomic_path`).
 
     The result keeps ``target``'s mode; a new file gets the mode ``open()`` gives (0o666 less the umask).
     """
@@ -110,18 +110,13 @@ def _atomic_write(target: Path, text: str) -> None:
         mode: Optional[int] = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
         mode = None
-    temporary = target.with_name(".{}.{}.tmp".format(target.name, secrets.token_hex(4)))
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    handle = os.open(temporary, flags, 0o666)  # the umask applies, as for open()
-    try:
+    with atomic_path(target) as temporary:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        handle = os.open(temporary, flags, 0o666)  # the umask applies, as for open()
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(text)
         if mode is not None:
             os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def _diff(path: Path, old: str, new: str, where: str) -> str:
