@@ -13,9 +13,9 @@
    energy shares are high for every class.
 4. Runs the audit (eli5_compat.audit, what ``eli5-compat audit results --boxes boxes.csv`` does)
    and writes to --out: report.html (the self-contained report), audit.csv, boxes.csv, and
-   report_summary.png / report_worst.png: the report's summary figure and its worst images as PNG.
-   These PNG files are rendered with matplotlib and Pillow, not a browser screenshot: no headless
-   browser is installed where this was made.
+   report_summary.png / report_worst.png: the report's summary figure and its worst images as PNG
+   (matplotlib and Pillow), and report_screenshot.png: the page itself as a headless Chromium
+   shows it, when Chromium is installed (Debian's package chromium; --no-screenshot skips it).
 Work files (model, images, results) go to a temporary folder unless --work is given.
 """
 from __future__ import annotations
@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--threshold", type=int, default=30, help="brightness above which a pixel is the garment")
     parser.add_argument("--worst", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-screenshot", action="store_true", help="skip report_screenshot.png (needs Chromium)")
     args = parser.parse_args()
     keras.utils.set_random_seed(args.seed)
     out = args.out.resolve()
@@ -109,10 +110,27 @@ def main() -> None:
     write_report(audit, out / "report.html", args.worst)
     summary_figure(audit).savefig(out / "report_summary.png", dpi=90)
     worst_strip(audit, args.worst).save(out / "report_worst.png")
+    if not args.no_screenshot:
+        screenshot(out / "report.html", out / "report_screenshot.png")
     print("classes: {}".format(", ".join("{} {}".format(k, c) for k, c in enumerate(CLASS_LABELS))))
     print(open(out / "audit.csv", encoding="utf-8").read())
     print("problems: {}".format(audit.problem_counts() or "none"))
     print("wrote {} (work files in {})".format(out, work))
+
+
+def screenshot(html: Path, png: Path, width: int = 1280, height: int = 1600) -> None:
+    """The top of the page as a headless Chromium renders it (skipped, with a note, without Chromium)."""
+    import subprocess
+
+    browser = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")
+                    if shutil.which(name)), None)
+    if browser is None:
+        print("no Chromium found: no screenshot (install Debian's chromium package)")
+        return
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--screenshot={}".format(png.resolve()), "--window-size={},{}".format(width, height),
+                    html.resolve().as_uri()], check=True, capture_output=True, timeout=120)
+    print("screenshot: {}".format(png))
 
 
 if __name__ == "__main__":
