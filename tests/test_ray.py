@@ -10,12 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-ray = pytest.importorskip("ray")
-
-import eli5_compat as eli5  # noqa: E402
-from eli5_compat.cli import main  # noqa: E402
-from eli5_compat.ray import explain_dataset  # noqa: E402
-from eli5_compat.ray._actor import CRASH_FLAG_ENV  # noqa: E402
+import eli5_compat as eli5
+from eli5_compat.cli import main
+from eli5_compat.ray import explain_dataset
+from eli5_compat.ray._actor import CRASH_FLAG_ENV
 
 pytestmark = [pytest.mark.slow, pytest.mark.eager_only, pytest.mark.once]
 
@@ -24,6 +22,9 @@ N_GOOD = 230
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory, keras):
+    # Ray is the `ray` extra, installed by .ci/run where these (eager, once) tests run; imported here
+    # so that the worlds that deselect them (graph mode) need not have it.
+    ray = pytest.importorskip("ray")
     root = tmp_path_factory.mktemp("ray")
     L = keras.layers
     model = keras.Sequential([keras.Input((28, 28, 1)), L.Conv2D(4, 3, activation="relu"), L.MaxPooling2D(),
