@@ -257,7 +257,9 @@ class Explainer:
     def _outputs(self, docs: np.ndarray) -> np.ndarray:
         """The model's outputs, ``batch_size`` images per call (``model.predict`` costs ~0.1 s a call)."""
         size = self.options.batch_size
-        return np.concatenate([_as_numpy(self.model(docs[start:start + size], training=False))
+        from .keras._engine import as_numpy
+
+        return np.concatenate([as_numpy(self.model(docs[start:start + size], training=False))
                                for start in range(0, len(docs), size)])
 
     def _write_overlay(self, stem: str, image: Image.Image, expl: Any) -> str:
@@ -363,8 +365,3 @@ def _metric_scores(model: Any, docs: np.ndarray, explained: List[Any], names: Se
 def _layer_arg(layer: Optional[str]) -> Any:
     return int(layer) if layer is not None and layer.lstrip("-").isdigit() else layer
 
-
-def _as_numpy(tensor: Any) -> np.ndarray:
-    """A model output as numpy, from any backend (a PyTorch tensor that records gradients is detached)."""
-    detach = getattr(tensor, "detach", None)
-    return np.asarray(detach().cpu() if detach is not None else tensor)

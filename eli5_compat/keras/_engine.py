@@ -225,6 +225,12 @@ def not_on_path(layer: Any, scores_shape: Any, activation_shape: Any) -> ValueEr
                                                       tuple(activation_shape)))
 
 
+def as_numpy(tensor: Any) -> np.ndarray:
+    """A tensor of any world as numpy (a PyTorch tensor is detached from its graph and moved to the CPU)."""
+    detach = getattr(tensor, "detach", None)
+    return np.asarray(detach().cpu() if detach is not None else tensor)
+
+
 def rank(value: Any) -> Any:
     """The rank of a tensor of any world (None when unknown or not a tensor)."""
     shape = getattr(value, "shape", None)

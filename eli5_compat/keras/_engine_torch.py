@@ -19,7 +19,7 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from ._engine import check_activation, not_on_path, recording_softmax_and_sigmoid, scores_of_kind
+from ._engine import as_numpy, check_activation, not_on_path, recording_softmax_and_sigmoid, scores_of_kind
 
 _L2_EPSILON = 1e-12  # as tf.math.l2_normalize: x / sqrt(max(sum(x^2), 1e-12))
 
@@ -50,7 +50,7 @@ def compute_terms(model: Any, layer: Any, inputs: Sequence[np.ndarray], targets:
         norm = torch.rsqrt(torch.clamp(torch.sum(raw * raw, dim=axes, keepdim=True), min=_L2_EPSILON))
         gradients = raw * norm
         weights = torch.mean(gradients, dim=tuple(range(1, raw.dim() - 1)))
-    return [_numpy(v) for v in (activation, gradients, weights, chosen, scores, raw)]
+    return [as_numpy(v) for v in (activation, gradients, weights, chosen, scores, raw)]
 
 
 def compute_scores(model: Any, inputs: Sequence[np.ndarray], targets: np.ndarray, output_index: int,
@@ -60,7 +60,7 @@ def compute_scores(model: Any, inputs: Sequence[np.ndarray], targets: np.ndarray
     with torch.no_grad(), _module_outputs() as modules, _recorder(kind, modules) as recorded:
         outputs = _call(model, xs)
         scores_of_all = _head_output(outputs, output_index, recorded, kind)
-        return _numpy(_pick(scores_of_all, torch.as_tensor(targets, device=scores_of_all.device))[1])
+        return as_numpy(_pick(scores_of_all, torch.as_tensor(targets, device=scores_of_all.device))[1])
 
 
 def trace_abstract(model: Any, specs: Any, forward: Any) -> List[Any]:
@@ -145,7 +145,3 @@ def _is_float(array: np.ndarray) -> bool:
 
 def _is_tensor(value: Any) -> bool:
     return isinstance(value, torch.Tensor)
-
-
-def _numpy(value: Any) -> np.ndarray:
-    return value.detach().cpu().numpy()
