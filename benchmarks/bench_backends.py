@@ -28,8 +28,8 @@ The floor is the simplest fast Grad-CAM a user could write on the backend, heatm
   ``--torch-compile`` the floor is also timed wrapped in ``torch.compile`` (shown apart).
 * TensorFlow (for comparison only): ``bench_gradcam.floor_function``.
 
-Each row also times the engine seam alone (``_engine.compute_terms``: the compiled gradient
-pass, NumPy out), which tells the engine's cost apart from the API's Python work. The calls
+Each row also times the engine seam alone (``_engine.compute_terms(..., gradients=False)``, as
+Grad-CAM calls it: the compiled gradient pass, NumPy out), which tells the engine's cost apart from the API's Python work. The calls
 run in bench_gradcam's interleaved rounds; the ratio is taken per round (the calls of a round
 ran back to back), then the median and interquartile range. The maps are compared: max abs
 difference of eli5-compat's heatmaps and the floor's.
@@ -146,7 +146,7 @@ def bench_row(backend, keras, name, count, rounds, args):
         call = lambda: eli5.explain_predictions(model, docs, layer=layer, batch_size=count, progress=False)
         label = "explain_predictions, %d images (batch_size=%d)" % (count, count)
     fns = {"floor": lambda: floor(docs), "compat": call,
-           "engine": lambda: _engine.compute_terms(model, layer_object, [docs], top, 0, False)}
+           "engine": lambda: _engine.compute_terms(model, layer_object, [docs], top, 0, False, gradients=False)}
     if args.torch_compile and backend == "torch":
         fns["floor_compiled"] = _compiled_floor(keras, model, layer, docs)
     start = time.perf_counter()
@@ -245,7 +245,7 @@ def write_results(results):
         "# Grad-CAM on each Keras 3 backend vs a hand-written floor", "",
         "Written by `benchmarks/bench_backends.py` (run once per backend; see its docstring for the rows and "
         "the floors). Times: median (interquartile range) of interleaved rounds, per call; ratios taken per "
-        "round. \"engine seam\" is `_engine.compute_terms` alone (the gradient pass, NumPy out).", "",
+        "round. \"engine seam\" is `_engine.compute_terms(..., gradients=False)` alone (the gradient pass, NumPy out).", "",
         "Machines:", *machines, "", *table(results), ""])
     path = RESULTS / "backends.md"
     kept = path.read_text().split(NOTES_MARKER, 1) if path.exists() else []
@@ -260,10 +260,17 @@ def main():
     parser.add_argument("--torch-compile", action="store_true", help="also time the torch floor under torch.compile")
     parser.add_argument("--only", help="comma-separated row numbers to run (1-3); writes no results file")
     parser.add_argument("--threads", type=int, help="PyTorch: torch.set_num_threads (default: PyTorch's own)")
+    parser.add_argument("--poll-seconds", type=float,
+                        help="JAX: how long the engine polls for a started computation before blocking "
+                             "(eli5_compat.keras._engine_jax._POLL_SECONDS; 0 blocks at once); writes no results file")
     args = parser.parse_args()
     import keras
 
     backend = keras.backend.backend()
+    if args.poll_seconds is not None and backend == "jax":
+        from eli5_compat.keras import _engine_jax
+
+        _engine_jax._POLL_SECONDS = args.poll_seconds
     if args.threads and backend == "torch":
         import torch
 
@@ -280,7 +287,7 @@ def main():
     results = json.loads(previous.read_text()) if previous.exists() else {}
     results[backend] = measured
     print("\n" + "\n".join(table({backend: measured})))
-    if not args.quick and not args.only:
+    if not args.quick and not args.only and args.poll_seconds is None:
         RESULTS.mkdir(exist_ok=True)
         write_results(results)
 

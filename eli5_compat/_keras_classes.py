@@ -1,11 +1,13 @@
 """Recognise Keras classes by their hierarchy, without importing Keras or TensorFlow."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Optional
 
 KERAS_ROOTS = ("keras", "tf_keras")
 
 
+@lru_cache(maxsize=1024)  # per class: a class's hierarchy never changes
 def keras_root(cls: type, base_name: str) -> Optional[str]:
     """The top-level package (``keras`` or ``tf_keras``) whose ``base_name`` class ``cls`` derives from."""
     for klass in cls.__mro__:

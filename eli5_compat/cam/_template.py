@@ -39,6 +39,9 @@ class CamBatch:
         """The batch as consecutive sub-batches of about ``values`` activations (at least one image)."""
         count = len(self.activations)
         step = max(1, values // max(1, self.activations[0].size)) if count else 1
+        if step >= count:
+            yield self
+            return
         for start in range(0, count, step):
             window = slice(start, start + step)
             yield replace(self, activations=self.activations[window], gradients=_window(self.gradients, window),
@@ -64,7 +67,8 @@ class CamMethod:
         The method runs on sub-batches of a few images, so that its full-size temporaries stay
         small (allocating and paging in fresh batch-sized arrays costs more than the arithmetic).
         """
-        return normalise_maps(np.concatenate([self.raw_maps(part) for part in batch.parts()]))
+        maps = [self.raw_maps(part) for part in batch.parts()]
+        return normalise_maps(maps[0] if len(maps) == 1 else np.concatenate(maps))
 
 
 def _window(values: Optional[np.ndarray], window: slice) -> Optional[np.ndarray]:
@@ -74,8 +78,13 @@ def _window(values: Optional[np.ndarray], window: slice) -> Optional[np.ndarray]
 def normalise_maps(lmaps: np.ndarray) -> np.ndarray:
     """ReLU, then each map divided by its maximum plus 1e-7, so that values lie in [0, 1)."""
     lmaps = np.maximum(np.asarray(lmaps, dtype=np.float64), 0)
-    spatial = tuple(range(1, lmaps.ndim))
-    return lmaps / (np.max(lmaps, axis=spatial, keepdims=True) + EPSILON)
+    if not lmaps.size:
+        return lmaps
+    flat = lmaps.reshape(len(lmaps), -1)  # a view: one reduction axis is quicker than several
+    top = flat.max(axis=1, keepdims=True)
+    top += EPSILON
+    flat /= top
+    return lmaps
 
 
 def channel_weighted_sum(weights: np.ndarray, activations: np.ndarray) -> np.ndarray:
@@ -88,6 +97,8 @@ def channel_weighted_sum(weights: np.ndarray, activations: np.ndarray) -> np.nda
     flat = activations.reshape(count, -1, channels)
     weights64 = np.asarray(weights).astype(np.float64)[:, :, np.newaxis]
     step = max(1, _CHUNK_VALUES // max(1, flat[0].size))
+    if step >= count:  # matmul casts the activations to float64 itself
+        return np.matmul(flat, weights64)[..., 0].reshape(activations.shape[:-1])
     lmaps = np.empty(flat.shape[:2], dtype=np.float64)
     for start in range(0, count, step):
         stop = start + step

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from functools import lru_cache
 from types import ModuleType
 from typing import Any, List, Optional, Tuple
 
@@ -63,7 +64,12 @@ def image_layer_types(model: Any) -> Tuple[type, ...]:
 
 def is_input_layer(layer: Any) -> bool:
     """True for an ``InputLayer``, which Grad-CAM never explains."""
-    return any(cls.__name__ == "InputLayer" for cls in type(layer).__mro__)
+    return _is_input_layer_class(type(layer))
+
+
+@lru_cache(maxsize=1024)  # per class: a class's hierarchy never changes
+def _is_input_layer_class(cls: type) -> bool:
+    return any(klass.__name__ == "InputLayer" for klass in cls.__mro__)
 
 
 def symbolic_inputs(model: Any) -> Optional[List[Any]]:

@@ -11,6 +11,9 @@ The worlds, picked by the model's Keras and backend (:func:`eli5_compat.keras._c
 - ``jax`` (Keras 3 with ``KERAS_BACKEND=jax``): ``_engine_jax``;
 - ``torch`` (Keras 3 with ``KERAS_BACKEND=torch``): ``_engine_torch``.
 
+Each world has ``compute_terms``, ``compute_scores``, ``wait`` (for what ``compute_terms``
+returned: JAX computes in the background), ``trace_abstract`` and ``clear_cache``.
+
 Each world compiles (where its backend compiles) and caches its computation once per model,
 layer, output, logits flag and input signature, holds models weakly, never changes the model
 and is safe to call from several threads. Only the world in use is imported.
@@ -65,9 +68,30 @@ def compute_terms(
     ``gradients=False``: the caller reads no gradients (Grad-CAM itself needs only the weights),
     so a world may leave them out (None) and save their transfer.
     """
-    values = world(model).compute_terms(model, layer, inputs, targets, output_index, bool(logits), bool(gradients))
-    activations, gradients_, weights, chosen, scores, raw = (None if v is None else np.asarray(v) for v in values)
-    return GradcamTerms(activations, gradients_, weights, chosen.astype(np.int64), scores, raw)
+    return start_terms(model, layer, inputs, targets, output_index, logits, gradients)()
+
+
+def start_terms(
+    model: Any,
+    layer: Any,
+    inputs: Sequence[np.ndarray],
+    targets: np.ndarray,
+    output_index: int = 0,
+    logits: bool = False,
+    gradients: bool = True,
+) -> Callable[[], GradcamTerms]:
+    """:func:`compute_terms` in two steps: start the computation, and return a function that waits
+    for it and returns the terms. JAX dispatches asynchronously, so on JAX whatever the caller does
+    in between (building the image, say) runs while the terms are computed; the other worlds have
+    finished when this returns. Errors about the model, layer or output are raised here."""
+    module = world(model)
+    values = module.compute_terms(model, layer, inputs, targets, output_index, bool(logits), bool(gradients))
+    return lambda: _as_terms(module.wait(values))
+
+
+def _as_terms(values: Sequence[Any]) -> GradcamTerms:
+    activations, gradients, weights, chosen, scores, raw = [None if v is None else np.asarray(v) for v in values]
+    return GradcamTerms(activations, gradients, weights, chosen.astype(np.int64), scores, raw)
 
 
 def compute_scores(
@@ -99,7 +123,17 @@ def clear_cache() -> None:
 
 def world(model: Any) -> Any:
     """The engine module for ``model``'s Keras and backend (imported on first use)."""
-    name = _compat.backend(model)
+    found = _WORLD_OF_CLASS.get(type(model))
+    if found is None:
+        found = _WORLD_OF_CLASS[type(model)] = _world_module(_compat.backend(model))
+    return found
+
+
+# A class's Keras and that Keras' backend never change (Keras 3's set_backend reloads its classes).
+_WORLD_OF_CLASS: "weakref.WeakKeyDictionary[type, Any]" = weakref.WeakKeyDictionary()
+
+
+def _world_module(name: str) -> Any:
     if name not in _WORLDS:
         raise NotImplementedError(
             "eli5_compat explains Keras models on the TensorFlow, JAX and PyTorch backends; this "
@@ -121,6 +155,10 @@ class ModelCache:
 
     def get(self, model: Any, key: Any, build: Callable[[], Any]) -> Any:
         """The computation for (model, key), built by ``build()`` the first time."""
+        try:  # built already: a plain read (dict reads are atomic), no lock
+            return self._store[model][key]
+        except KeyError:
+            pass
         with self._lock:
             per_model = self._store.setdefault(model, {})
             if key not in per_model:

@@ -13,6 +13,7 @@ input shapes, batch size included, and dtypes) and reused.
 """
 from __future__ import annotations
 
+import time
 import weakref
 from typing import Any, List, Sequence, Tuple
 
@@ -25,6 +26,7 @@ from ._capture import record_layer_calls
 from ._engine import ModelCache, check_activation, not_on_path, recording_softmax_and_sigmoid, scores_of_kind
 
 _TERMS = ModelCache()
+_POLL_SECONDS = 0.001  # see wait()
 _L2_EPSILON = 1e-12  # as tf.math.l2_normalize: x / sqrt(max(sum(x^2), 1e-12))
 
 
@@ -39,18 +41,36 @@ def compute_terms(model: Any, layer: Any, inputs: Sequence[np.ndarray], targets:
     without ``gradients``, a program that returns no gradient arrays (None in their place):
     copying them out of the compiled program is most of the cost on small models."""
     specs = _specs(inputs)
-    fn = _TERMS.get(model, (id(layer), output_index, logits, specs, gradients),
-                    lambda: _build_terms(model, layer, specs, output_index, logits, gradients))
-    return fn(_values(model), tuple(inputs), np.asarray(targets, dtype=np.int32))
+    fn, variables = _TERMS.get(model, (id(layer), output_index, logits, specs, gradients),
+                               lambda: _build_terms(model, layer, specs, output_index, logits, gradients))
+    return fn(_current(variables), tuple(inputs), np.asarray(targets, dtype=np.int32))
+
+
+def wait(values: Sequence[Any]) -> Sequence[Any]:
+    """``compute_terms``' values once computed. JAX computes them in the background; for up to
+    ``_POLL_SECONDS`` this thread polls for them rather than sleeping, then blocks as usual.
+
+    Why: a thread that blocks is put to sleep, and on a virtual machine its core may be idled;
+    waking it costs tens of microseconds, and the Python that follows (the map, the
+    Explanation) then runs about twice slower on cold caches. On a small model (0.3 ms for
+    the whole computation) that was a tenth of each call. Polling is bounded, so on bigger
+    models it costs at most that long of one core per call.
+    """
+    is_ready = getattr(values[0], "is_ready", None)  # jax.Array.is_ready (absent from some older JAX)
+    if is_ready is not None:
+        deadline = time.perf_counter() + _POLL_SECONDS
+        while not is_ready() and time.perf_counter() < deadline:
+            pass
+    return values
 
 
 def compute_scores(model: Any, inputs: Sequence[np.ndarray], targets: np.ndarray, output_index: int,
                    kind: str) -> np.ndarray:
     """Each input's score for its target class (see ``_engine.compute_scores``)."""
     specs = _specs(inputs)
-    fn = _TERMS.get(model, ("scores", output_index, kind, specs),
-                    lambda: _build_scores(model, output_index, kind))
-    return fn(_values(model), tuple(inputs), np.asarray(targets, dtype=np.int32))
+    fn, variables = _TERMS.get(model, ("scores", output_index, kind, specs),
+                               lambda: _build_scores(model, output_index, kind))
+    return fn(_current(variables), tuple(inputs), np.asarray(targets, dtype=np.int32))
 
 
 def trace_abstract(model: Any, specs: Any, forward: Any) -> List[Any]:
@@ -62,12 +82,21 @@ def trace_abstract(model: Any, specs: Any, forward: Any) -> List[Any]:
 
 def _specs(inputs: Sequence[np.ndarray]) -> Tuple[Any, ...]:
     # Whole shapes: a traced program has a fixed batch size.
-    return tuple((tuple(a.shape), a.dtype.name) for a in inputs)
+    return tuple((a.shape, a.dtype) for a in inputs)
+
+
+def _current(variables: Sequence[Any]) -> List[Any]:
+    """The variables' current values. Read from the variables themselves: ``Variable.value`` would
+    also consult Keras' thread-local scopes, which costs about 5% of a small model's call; as in
+    the TensorFlow world, a ``keras.StatelessScope`` around the call is not consulted."""
+    return [v._value for v in variables]
 
 
 def _values(model: Any) -> List[Any]:
     """The current values of all the model's variables, in ``model.variables`` order: an order that
-    does not change when layers are frozen or unfrozen (the trainable split does)."""
+    does not change when layers are frozen or unfrozen (the trainable split does). A built program
+    keeps that list of variables (a model's variables are fixed once it is built) and reads their
+    values at each call, so later ``set_weights`` and training are seen."""
     return [v.value for v in model.variables]
 
 
@@ -97,7 +126,7 @@ def _build_scores(model: Any, output_index: int, kind: str) -> Any:
             outputs = _call(model_ref(), values, xs)
         return _pick(_head_output(outputs, output_index, activations, kind), targets)[1]
 
-    return jax.jit(scores)
+    return jax.jit(scores), tuple(model.variables)
 
 
 def _build_terms(model: Any, layer: Any, specs: Any, output_index: int, logits: bool, with_gradients: bool) -> Any:
@@ -134,7 +163,7 @@ def _build_terms(model: Any, layer: Any, specs: Any, output_index: int, logits: 
             return activation, None, weights, chosen, scores, None
         return activation, gradients, weights, chosen, scores, raw
 
-    return jax.jit(terms)
+    return jax.jit(terms), tuple(model.variables)
 
 
 def _is_tensor(value: Any) -> bool:

@@ -74,6 +74,11 @@ def compute_terms(model: Any, layer: Any, inputs: Sequence[np.ndarray], targets:
     return values
 
 
+def wait(values: Sequence[Any]) -> Sequence[Any]:
+    """``compute_terms``' values, which this world has computed by the time it returns."""
+    return values
+
+
 def compute_scores(model: Any, inputs: Sequence[np.ndarray], targets: np.ndarray, output_index: int,
                    kind: str) -> np.ndarray:
     """Each input's score for its target class (see ``_engine.compute_scores``)."""

@@ -103,23 +103,39 @@ def doc_to_image(doc: np.ndarray, model: Any) -> Image.Image:
     without a channel axis) gives an L image. Values are shifted to a minimum of 0,
     divided by their maximum when it is non-zero, scaled to 255 and truncated to uint8.
     """
+    check_image_doc(doc, model)
+    return docs_to_images(doc, model)[0]
+
+
+def check_image_doc(doc: np.ndarray, model: Any) -> None:
+    """Raise what :func:`doc_to_image` would raise for ``doc``'s shape, without building the image."""
     if doc.shape[:1] != (1,):
         shape = input_shapes(model)
         wanted = (1,) + tuple((shape[0] if shape else doc.shape)[1:])
         raise ValueError(_batch_message(wanted, doc.shape))
-    return docs_to_images(doc, model)[0]
+    _image_mode(np.asarray(doc, dtype=_compat.floatx(model)).shape, model)
+
+
+def _image_mode(shape: Tuple[int, ...], model: Any) -> Tuple[str, bool]:
+    """The PIL mode of images in a batch of this shape, and whether the channels come first."""
+    if len(shape) not in (3, 4):
+        raise ValueError("Expected image array to have rank 3 (single image). Got array with shape: {}".format(
+            tuple(shape[1:])))
+    channels_first = len(shape) == 4 and _compat.image_data_format(model) == "channels_first"
+    channels = 1 if len(shape) == 3 else shape[1 if channels_first else 3]
+    mode = {4: "RGBA", 3: "RGB", 1: "L"}.get(channels)
+    if mode is None:
+        raise ValueError("Unsupported channel number: {}".format(channels))
+    return mode, channels_first
 
 
 def docs_to_images(docs: np.ndarray, model: Any) -> List[Image.Image]:
     """:func:`doc_to_image` for every image of a batch (the arithmetic runs on the whole batch)."""
     pixels = np.asarray(docs, dtype=_compat.floatx(model))
+    mode, channels_first = _image_mode(pixels.shape, model)
     if pixels.ndim == 3:
         pixels = pixels[..., np.newaxis]
-    elif pixels.ndim != 4:
-        raise ValueError(
-            "Expected image array to have rank 3 (single image). Got array with shape: {}".format(pixels.shape[1:])
-        )
-    elif _compat.image_data_format(model) == "channels_first":
+    elif channels_first:
         pixels = pixels.transpose(0, 2, 3, 1)
     per_image = (1, 2, 3)
     pixels = pixels - np.min(pixels, axis=per_image, keepdims=True)
@@ -127,9 +143,6 @@ def docs_to_images(docs: np.ndarray, model: Any) -> List[Image.Image]:
     np.divide(pixels, top, out=pixels, where=top != 0)
     pixels *= 255
     channels = pixels.shape[3]
-    mode = {4: "RGBA", 3: "RGB", 1: "L"}.get(channels)
-    if mode is None:
-        raise ValueError("Unsupported channel number: {}".format(channels))
     as_bytes = pixels.astype("uint8")
     if channels != 1:
         return [Image.fromarray(p, mode) for p in as_bytes]

@@ -35,12 +35,12 @@ def output_index(model: Any, output: Union[None, int, str]) -> int:
     return output % count
 
 
-def output_shape(model: Any, index: int, specs: Specs) -> Tuple[Optional[int], ...]:
-    """Shape (batch axis included) of the model's ``index``-th output."""
+def output_shape(model: Any, index: int, parts: Sequence[np.ndarray]) -> Tuple[Optional[int], ...]:
+    """Shape (batch axis included) of the model's ``index``-th output for inputs like ``parts``."""
     outputs = _compat.symbolic_outputs(model)
     if outputs is not None:
         return _compat.shape_tuple(outputs[index])
-    return tuple(_probe.probe(model, specs).output_shapes[index])
+    return tuple(_probe.probe(model, specs_of(model, parts)).output_shapes[index])
 
 
 def target_index(targets: Any, n_classes: Optional[int]) -> int:
@@ -69,9 +69,10 @@ def check_target(target: Any, n_classes: Optional[int]) -> int:
     return int(target)
 
 
-def layer_ranks(model: Any, specs: Specs) -> Tuple[Callable[[Any], Optional[int]], Optional[List[Any]]]:
-    """How to read a layer's output rank, and the call order of layers when it had to be traced."""
+def layer_ranks(model: Any, parts: Sequence[np.ndarray]) -> Tuple[Callable[[Any], Optional[int]], Optional[List[Any]]]:
+    """How to read a layer's output rank, and the call order of layers when it had to be traced
+    (on inputs like ``parts``)."""
     if _compat.symbolic_inputs(model) is not None:
         return _compat.output_rank, None
-    traced = _probe.probe(model, specs)
+    traced = _probe.probe(model, specs_of(model, parts))
     return traced.rank_of, [lay for lay, _ in traced.calls]

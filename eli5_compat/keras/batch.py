@@ -106,8 +106,7 @@ class _Plan:
         if self.is_image:
             self._validate(parts)
             self.layer = choose_layer(model, first, self.which, layer)
-            specs = _model.specs_of(model, first)
-            self.n_classes = _model.output_shape(model, index, specs)[-1]
+            self.n_classes = _model.output_shape(model, index, first)[-1]
         else:
             self.n_classes = None
 

@@ -8,9 +8,9 @@ from PIL import Image
 
 from ..base import Explanation, TargetExplanation
 from ..explain import explain_prediction
-from . import _compat, _inputs, _layers, _model
+from . import _compat, _inputs, _layers, _model, _plans
 from ._methods import MethodChoice, choose_method, method_heatmaps
-from .gradcam import batch_terms
+from .gradcam import terms_plan
 
 __all__ = [
     "explain_prediction",
@@ -59,9 +59,11 @@ def explain_prediction_keras(
     A model or doc that does not look like an image classifier gives an Explanation
     whose ``error`` says so.
     """
+    # A call like this model's last one starts the core now; the checks run while it computes.
+    early = _plans.start_early(model, doc, layer, targets, output, logits, method)
     choice = choose_method(method, max_channels, batch_size)
     if image is not None or _maybe_image(model, doc):
-        return _explain_image(model, doc, image, targets, layer, output, logits, choice)
+        return _explain_image(model, doc, image, targets, layer, output, logits, choice, early)
     return explain_prediction_keras_not_supported(model, doc)
 
 
@@ -88,24 +90,30 @@ def explain_prediction_keras_image(
     batch_size: int = 32,
 ) -> Explanation:
     """Grad-CAM (or ``method``) explanation of an image model; see :func:`explain_prediction_keras`."""
+    early = _plans.start_early(model, doc, layer, targets, output, logits, method)
     choice = choose_method(method, max_channels, batch_size)
-    return _explain_image(model, doc, image, targets, layer, output, logits, choice)
+    return _explain_image(model, doc, image, targets, layer, output, logits, choice, early)
 
 
 def _explain_image(model: Any, doc: Any, image: Optional[Image.Image], targets: Optional[List[int]],
-                   layer: LayerSpec, output: OutputSpec, logits: bool, choice: MethodChoice) -> Explanation:
+                   layer: LayerSpec, output: OutputSpec, logits: bool, choice: MethodChoice,
+                   early: Tuple[Any, Optional[_plans.Started]] = (None, None)) -> Explanation:
     parts = _inputs.split_doc(model, doc)
     _inputs.require_arrays(parts)
     which = _inputs.image_index(parts)
     if image is None:
-        image = _inputs.doc_to_image(parts[which], model)
+        _inputs.check_image_doc(parts[which], model)  # eli5 0.11 made the image first: its errors come first
     shapes = _inputs.input_shapes(model)
     for i, part in enumerate(parts):
         _inputs.validate_single(model, part, shapes[i] if shapes else None)
     activation_layer = choose_layer(model, parts, which, layer)
-    terms, arrays, index = batch_terms(model, parts, targets, activation_layer, output, logits,
-                                       gradients=choice.method.needs_gradients)
-    heatmaps = method_heatmaps(model, choice, terms, arrays, which, index)
+    index, target = terms_plan(model, parts, targets, activation_layer, output)
+    plan = _plans.Plan.of(activation_layer, index, target, choice.method.needs_gradients)
+    started = _plans.confirm(model, early[0], early[1], plan, parts, logits)
+    if image is None:
+        image = _inputs.doc_to_image(parts[which], model)  # on JAX, while the terms are being computed
+    terms = started.pending()
+    heatmaps = method_heatmaps(model, choice, terms, started.arrays, which, index)
     return image_explanation(model, image, terms.targets[0], terms.scores[0], heatmaps[0], choice.label)
 
 
@@ -113,8 +121,7 @@ def choose_layer(model: Any, parts: List[np.ndarray], which: int, layer: LayerSp
     """The activation layer for ``layer`` (see :func:`explain_prediction_keras`)."""
     shapes = _inputs.input_shapes(model)
     rank = len(shapes[which]) if shapes else len(parts[which].shape)
-    specs = _model.specs_of(model, parts)
-    rank_of, call_order = _model.layer_ranks(model, specs)
+    rank_of, call_order = _model.layer_ranks(model, parts)
     return _layers.resolve_layer(model, layer, _required_ranks(rank), rank_of, call_order)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..cam._template import channel_weighted_sum, normalise_maps
 from . import _compat, _inputs, _model
-from ._engine import GradcamTerms, compute_terms
+from ._engine import GradcamTerms, start_terms
 
 
 def gradcam(weights: np.ndarray, activations: np.ndarray) -> np.ndarray:
@@ -62,16 +62,23 @@ def batch_terms(model: Any, parts: List[Any], targets: Optional[List[int]], acti
                 gradients: bool = True) -> Tuple[GradcamTerms, List[np.ndarray], int]:
     """The core's terms for a doc split into per-input parts, the model's arrays and the output index
     (``gradients=False``: the gradient arrays may be left out)."""
+    index, target = terms_plan(model, parts, targets, activation_layer, output)
+    arrays = _inputs.as_model_arrays(model, parts)
+    pending = start_terms(model, activation_layer, arrays, np.full(len(arrays[0]), target, np.int64), index,
+                          logits, gradients=gradients)
+    return pending(), arrays, index
+
+
+def terms_plan(model: Any, parts: List[Any], targets: Optional[List[int]], activation_layer: Any,
+               output: Union[None, int, str]) -> Tuple[int, int]:
+    """The output index and the target class (-1: the top one) for ``parts``, checked as eli5 0.11 did."""
     index = _model.output_index(model, output)
-    n_classes = _model.output_shape(model, index, _model.specs_of(model, parts))[-1]
+    # The number of classes only matters for checking a given target.
+    n_classes = None if targets is None else _model.output_shape(model, index, parts)[-1]
     target = _model.target_index(targets, n_classes)
     if not _compat.is_keras_layer(activation_layer):
         raise TypeError(
             "activation_layer must be a Keras layer instance (for example model.get_layer(name)), "
             "got: {!r}".format(activation_layer)
         )
-    arrays = _inputs.as_model_arrays(model, parts)
-    batch = len(arrays[0])
-    terms = compute_terms(model, activation_layer, arrays, np.full(batch, target, np.int64), index, logits,
-                          gradients=gradients)
-    return terms, arrays, index
+    return index, target
