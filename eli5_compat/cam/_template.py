@@ -39,9 +39,6 @@ class CamBatch:
         """The batch as consecutive sub-batches of about ``values`` activations (at least one image)."""
         count = len(self.activations)
         step = max(1, values // max(1, self.activations[0].size)) if count else 1
-        if step >= count:
-            yield self
-            return
         for start in range(0, count, step):
             window = slice(start, start + step)
             yield replace(self, activations=self.activations[window], gradients=_window(self.gradients, window),
@@ -67,8 +64,9 @@ class CamMethod:
         The method runs on sub-batches of a few images, so that its full-size temporaries stay
         small (allocating and paging in fresh batch-sized arrays costs more than the arithmetic).
         """
-        maps = [self.raw_maps(part) for part in batch.parts()]
-        return normalise_maps(maps[0] if len(maps) == 1 else np.concatenate(maps))
+        if len(batch.activations) <= 1:  # one image: one part
+            return normalise_maps(self.raw_maps(batch))
+        return normalise_maps(np.concatenate([self.raw_maps(part) for part in batch.parts()]))
 
 
 def _window(values: Optional[np.ndarray], window: slice) -> Optional[np.ndarray]:
