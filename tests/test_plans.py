@@ -48,17 +48,22 @@ def no_plan(small):
 def events(monkeypatch):
     """The order in which the core is started and the doc's shape is checked."""
     seen = []
-    start, validate = _plans.start, _inputs.validate_single
+    prepare, validate = _engine.prepare_terms, _inputs.validate_single
 
-    def counted_start(*args, **kwargs):
-        seen.append("start")
-        return start(*args, **kwargs)
+    def counted_prepare(*args, **kwargs):
+        launch = prepare(*args, **kwargs)
+
+        def counted_launch(arrays):
+            seen.append("start")
+            return launch(arrays)
+
+        return counted_launch
 
     def counted_validate(*args, **kwargs):
         seen.append("check")
         return validate(*args, **kwargs)
 
-    monkeypatch.setattr(_plans, "start", counted_start)
+    monkeypatch.setattr(_engine, "prepare_terms", counted_prepare)
     monkeypatch.setattr(_inputs, "validate_single", counted_validate)
     return seen
 
@@ -100,14 +105,30 @@ def test_a_stale_plan_is_replaced_by_what_the_checks_decide(small, keras):
     eli5.explain_prediction(model, doc, layer="b")
     parts = _inputs.split_doc(model, doc)
     call_key = _plans._key(parts, "b", None, None, False, "gradcam")
+    remembered = _plans._recall(model, call_key)
+    stale = _plans.Plan.of(model.get_layer("a"), 0, 4, False)
+    launch = _engine.prepare_terms(model, model.get_layer("a"), [doc], np.full(1, 4, np.int64), 0, False, False)
     with _plans._LOCK:
         # As if the model had changed since: the remembered plan names another layer and class.
-        _plans._LAST[model] = (call_key, _plans.Plan.of(model.get_layer("a"), 0, 4, False))
+        _plans._LAST[model] = _plans._Remembered(call_key, stale, launch, remembered.dtypes, remembered.generation)
+    assert _plans._recall(model, call_key).plan is stale
     got = eli5.explain_prediction(model, doc, layer="b")
     heatmap = got.targets[0].heatmap
     assert heatmap.shape == (6, 6)  # layer b's map, not layer a's (8, 8)
     np.testing.assert_allclose(heatmap, _reference(keras, model, doc, "b"), atol=1e-5)
-    assert _plans._recall(model, call_key).layer() is model.get_layer("b")
+    assert _plans._recall(model, call_key).plan.layer() is model.get_layer("b")
+
+
+def test_clear_cache_forgets_the_plans(small, events):
+    model, doc = small
+    eli5.explain_prediction(model, doc, layer="b")
+    eli5.keras.clear_cache()
+    del events[:]
+    eli5.explain_prediction(model, doc, layer="b")
+    assert events == ["check", "start"]
+    del events[:]
+    eli5.explain_prediction(model, doc, layer="b")
+    assert events == ["start", "check"]
 
 
 def test_a_check_failing_after_the_early_start_is_the_calls_error(small, monkeypatch):

@@ -12,7 +12,8 @@ The worlds, picked by the model's Keras and backend (:func:`eli5_compat.keras._c
 - ``torch`` (Keras 3 with ``KERAS_BACKEND=torch``): ``_engine_torch``.
 
 Each world has ``compute_terms``, ``compute_scores``, ``wait`` (for what ``compute_terms``
-returned: JAX computes in the background), ``trace_abstract`` and ``clear_cache``.
+returned: JAX computes in the background), ``trace_abstract`` and ``clear_cache``; the JAX world
+also has ``prepare_terms`` (``compute_terms`` with its compiled program looked up once).
 
 Each world compiles (where its backend compiles) and caches its computation once per model,
 layer, output, logits flag and input signature, holds models weakly, never changes the model
@@ -38,6 +39,7 @@ SCORE_KINDS = ("output", "logits", "probability")
 NO_GRADIENT = ("Gradient calculation resulted in None values. "
                "Check that the model is differentiable and try again.")
 _WORLDS = {"tensorflow": "._engine_tf", "jax": "._engine_jax", "torch": "._engine_torch"}
+_GENERATION = [0]  # clear_cache() calls so far
 
 
 @dataclass
@@ -68,10 +70,10 @@ def compute_terms(
     ``gradients=False``: the caller reads no gradients (Grad-CAM itself needs only the weights),
     so a world may leave them out (None) and save their transfer.
     """
-    return start_terms(model, layer, inputs, targets, output_index, logits, gradients)()
+    return prepare_terms(model, layer, inputs, targets, output_index, logits, gradients)(inputs)()
 
 
-def start_terms(
+def prepare_terms(
     model: Any,
     layer: Any,
     inputs: Sequence[np.ndarray],
@@ -79,14 +81,35 @@ def start_terms(
     output_index: int = 0,
     logits: bool = False,
     gradients: bool = True,
-) -> Callable[[], GradcamTerms]:
-    """:func:`compute_terms` in two steps: start the computation, and return a function that waits
-    for it and returns the terms. JAX dispatches asynchronously, so on JAX whatever the caller does
-    in between (building the image, say) runs while the terms are computed; the other worlds have
-    finished when this returns. Errors about the model, layer or output are raised here."""
+) -> Callable[[Sequence[np.ndarray]], Callable[[], GradcamTerms]]:
+    """:func:`compute_terms` made ready for inputs of the shapes and dtypes of ``inputs``, with these
+    targets, in two steps: the returned function starts the computation on such inputs and returns
+    a function that waits for it and returns the terms. JAX dispatches asynchronously, so on JAX
+    whatever the caller does in between (checks, building the image) runs while the terms are
+    computed; the other worlds have finished when the computation is started. The computation is
+    looked up once, here (valid until :func:`clear_cache`; see :func:`generation`); errors about
+    the model, layer or output are raised here or when it is started. Holds the model weakly."""
     module = world(model)
-    values = module.compute_terms(model, layer, inputs, targets, output_index, bool(logits), bool(gradients))
-    return lambda: _as_terms(module.wait(values))
+    prepare = getattr(module, "prepare_terms", None)
+    if prepare is not None:  # a world that can look its computation up once (JAX)
+        run = prepare(model, layer, inputs, targets, output_index, bool(logits), bool(gradients))
+    else:
+        model_ref = weakref.ref(model)
+
+        def run(xs: Sequence[np.ndarray]) -> Sequence[Any]:
+            return module.compute_terms(model_ref(), layer, xs, targets, output_index, bool(logits), bool(gradients))
+
+    def start(xs: Sequence[np.ndarray]) -> Callable[[], GradcamTerms]:
+        values = run(xs)
+        return lambda: _as_terms(module.wait(values))
+
+    return start
+
+
+def generation() -> int:
+    """How many times :func:`clear_cache` has run: what :func:`prepare_terms` returned before the
+    latest call must not be used after it."""
+    return _GENERATION[0]
 
 
 def _as_terms(values: Sequence[Any]) -> GradcamTerms:
@@ -115,6 +138,7 @@ def compute_scores(
 
 def clear_cache() -> None:
     """Forget every compiled Grad-CAM computation (after changing a layer's behaviour in place)."""
+    _GENERATION[0] += 1
     for module_name in _WORLDS.values():
         module = _loaded(module_name)
         if module is not None:

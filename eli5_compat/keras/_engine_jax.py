@@ -40,10 +40,18 @@ def compute_terms(model: Any, layer: Any, inputs: Sequence[np.ndarray], targets:
     """Activations, gradients, weights, targets, scores and raw gradients (see ``_engine``);
     without ``gradients``, a program that returns no gradient arrays (None in their place):
     copying them out of the compiled program is most of the cost on small models."""
+    return prepare_terms(model, layer, inputs, targets, output_index, logits, gradients)(inputs)
+
+
+def prepare_terms(model: Any, layer: Any, inputs: Sequence[np.ndarray], targets: np.ndarray,
+                  output_index: int, logits: bool, gradients: bool = True) -> Any:
+    """``compute_terms`` for later inputs of the shapes and dtypes of ``inputs``, with these targets:
+    the compiled program is looked up (or built) now, once."""
     specs = _specs(inputs)
     fn, variables = _TERMS.get(model, (id(layer), output_index, logits, specs, gradients),
                                lambda: _build_terms(model, layer, specs, output_index, logits, gradients))
-    return fn(_current(variables), tuple(inputs), np.asarray(targets, dtype=np.int32))
+    chosen = np.asarray(targets, dtype=np.int32)
+    return lambda xs: fn(_current(variables), tuple(xs), chosen)
 
 
 def wait(values: Sequence[Any]) -> Sequence[Any]:

@@ -151,6 +151,9 @@ def docs_to_images(docs: np.ndarray, model: Any) -> List[Image.Image]:
             else Image.fromarray(as_bytes[i, :, :, 0], "L") for i in range(len(pixels))]
 
 
-def as_model_arrays(model: Any, parts: Sequence[Any]) -> List[np.ndarray]:
-    """Copies of the doc parts in the dtypes the model's inputs expect (the doc is never changed)."""
-    return [np.array(p, dtype=_compat.input_dtype(model, i)) for i, p in enumerate(parts)]
+def as_model_arrays(model: Any, parts: Sequence[Any], dtypes: Optional[Sequence[str]] = None) -> List[np.ndarray]:
+    """Copies of the doc parts in the dtypes the model's inputs expect (the doc is never changed);
+    ``dtypes``: those dtypes, when the caller knows them already."""
+    if dtypes is None:
+        dtypes = [_compat.input_dtype(model, i) for i in range(len(parts))]
+    return [np.array(p, dtype=d) for p, d in zip(parts, dtypes)]

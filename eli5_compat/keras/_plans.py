@@ -19,11 +19,11 @@ from typing import Any, Callable, Hashable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from . import _compat, _inputs
-from ._engine import GradcamTerms, start_terms
+from . import _compat, _engine, _inputs
+from ._engine import GradcamTerms
 
 _LOCK = threading.Lock()
-_LAST: "weakref.WeakKeyDictionary[Any, Tuple[Hashable, Plan]]" = weakref.WeakKeyDictionary()
+_LAST: "weakref.WeakKeyDictionary[Any, _Remembered]" = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -54,11 +54,15 @@ class Started:
     arrays: List[np.ndarray]
 
 
-def start(model: Any, parts: Sequence[np.ndarray], plan: Plan, logits: bool) -> Started:
-    """Start the core on ``parts`` (a one-image doc split per input) as ``plan`` says."""
-    arrays = _inputs.as_model_arrays(model, parts)
-    targets = np.full(len(arrays[0]), plan.target, np.int64)
-    return Started(plan, start_terms(model, plan.layer(), arrays, targets, plan.index, logits, plan.gradients), arrays)
+@dataclass(frozen=True)
+class _Remembered:
+    """A model's last plan, under its call's key, with the core made ready for such docs."""
+
+    key: Hashable
+    plan: Plan
+    launch: Callable[[Sequence[np.ndarray]], Callable[[], GradcamTerms]]
+    dtypes: Tuple[str, ...]  # the model's input dtypes
+    generation: int  # _engine.generation() when it was made ready
 
 
 def start_early(model: Any, doc: Any, layer: Any, targets: Any, output: Any, logits: Any,
@@ -67,11 +71,15 @@ def start_early(model: Any, doc: Any, layer: Any, targets: Any, output: Any, log
     is no such plan, or when anything about the arguments is amiss (the checks will say what)."""
     try:
         parts = _inputs.split_doc(model, doc)
-        if not all(isinstance(p, np.ndarray) for p in parts):
-            return None, None
+        for part in parts:
+            if not isinstance(part, np.ndarray):
+                return None, None
         call_key = _key(parts, layer, targets, output, logits, method)
-        plan = _recall(model, call_key)
-        return call_key, None if plan is None else start(model, parts, plan, logits)
+        found = _recall(model, call_key)
+        if found is None:
+            return call_key, None
+        arrays = _inputs.as_model_arrays(model, parts, found.dtypes)
+        return call_key, Started(found.plan, found.launch(arrays), arrays)
     except Exception:  # noqa: BLE001 - the checks and the ordinary start raise what is due
         return None, None
 
@@ -82,10 +90,14 @@ def confirm(model: Any, call_key: Optional[Hashable], started: Optional[Started]
     which is remembered as the model's last under ``call_key``."""
     if started is not None and started.plan.same(plan):
         return started
-    fresh = start(model, parts, plan, logits)
+    generation = _engine.generation()
+    arrays = _inputs.as_model_arrays(model, parts)
+    targets = np.full(len(arrays[0]), plan.target, np.int64)
+    launch = _engine.prepare_terms(model, plan.layer(), arrays, targets, plan.index, logits, plan.gradients)
+    fresh = Started(plan, launch(arrays), arrays)
     if call_key is not None:
         with _LOCK:
-            _LAST[model] = (call_key, plan)
+            _LAST[model] = _Remembered(call_key, plan, launch, tuple(a.dtype.name for a in arrays), generation)
     return fresh
 
 
@@ -106,14 +118,15 @@ def _key(parts: Sequence[np.ndarray], layer: Any, targets: Any, output: Any, log
             (type(output), output), logits, method)
 
 
-def _recall(model: Any, call_key: Optional[Hashable]) -> Optional[Plan]:
+def _recall(model: Any, call_key: Optional[Hashable]) -> Optional[_Remembered]:
     if call_key is None:
         return None
     with _LOCK:
         found = _LAST.get(model)
-    if found is None or found[0] != call_key or found[1].layer() is None:
+    if found is None or found.key != call_key or found.generation != _engine.generation() \
+            or found.plan.layer() is None:
         return None
-    return found[1]
+    return found
 
 
 def _plain(value: Any) -> bool:

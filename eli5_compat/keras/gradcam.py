@@ -7,7 +7,7 @@ import numpy as np
 
 from ..cam._template import channel_weighted_sum, normalise_maps
 from . import _compat, _inputs, _model
-from ._engine import GradcamTerms, start_terms
+from ._engine import GradcamTerms, compute_terms
 
 
 def gradcam(weights: np.ndarray, activations: np.ndarray) -> np.ndarray:
@@ -64,9 +64,9 @@ def batch_terms(model: Any, parts: List[Any], targets: Optional[List[int]], acti
     (``gradients=False``: the gradient arrays may be left out)."""
     index, target = terms_plan(model, parts, targets, activation_layer, output)
     arrays = _inputs.as_model_arrays(model, parts)
-    pending = start_terms(model, activation_layer, arrays, np.full(len(arrays[0]), target, np.int64), index,
+    terms = compute_terms(model, activation_layer, arrays, np.full(len(arrays[0]), target, np.int64), index,
                           logits, gradients=gradients)
-    return pending(), arrays, index
+    return terms, arrays, index
 
 
 def terms_plan(model: Any, parts: List[Any], targets: Optional[List[int]], activation_layer: Any,
