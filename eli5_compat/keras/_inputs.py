@@ -103,17 +103,21 @@ def doc_to_image(doc: np.ndarray, model: Any) -> Image.Image:
     without a channel axis) gives an L image. Values are shifted to a minimum of 0,
     divided by their maximum when it is non-zero, scaled to 255 and truncated to uint8.
     """
-    check_image_doc(doc, model)
-    return docs_to_images(doc, model)[0]
+    _check_one_image(doc, model)
+    return docs_to_images(doc, model)[0]  # which raises the rank and channel errors
 
 
 def check_image_doc(doc: np.ndarray, model: Any) -> None:
     """Raise what :func:`doc_to_image` would raise for ``doc``'s shape, without building the image."""
+    _check_one_image(doc, model)
+    _image_mode(np.asarray(doc, dtype=_compat.floatx(model)).shape, model)
+
+
+def _check_one_image(doc: np.ndarray, model: Any) -> None:
     if doc.shape[:1] != (1,):
         shape = input_shapes(model)
         wanted = (1,) + tuple((shape[0] if shape else doc.shape)[1:])
         raise ValueError(_batch_message(wanted, doc.shape))
-    _image_mode(np.asarray(doc, dtype=_compat.floatx(model)).shape, model)
 
 
 def _image_mode(shape: Tuple[int, ...], model: Any) -> Tuple[str, bool]:
